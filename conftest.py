@@ -1,0 +1,3 @@
+"""Root conftest: loads the suite's pytest plugin and nothing else."""
+
+pytest_plugins = ["fixtures.plugin"]
