@@ -42,6 +42,7 @@ async def login_page(request: Request, provider: Provider, entry: Entry) -> Resp
         if not email:
             return HTMLResponse(pages.email_page(action, challenge.id, AUTH_FAILED), status_code=401)
         challenge.email = email
+        provider.note(entry, user=provider.directory.user_by_email(email))
         return HTMLResponse(pages.password_page(action, challenge.id, email))
     if step == "password":
         email = form.get("email") or challenge.email or ""
