@@ -1,0 +1,98 @@
+"""The command line: check the configuration and the IdP, then serve on 127.0.0.1:$PORT."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+
+import httpx
+import uvicorn
+
+from reference_gateway.errors import ConfigError, IdpError
+from reference_gateway.mutants import MUTANTS, listing
+from reference_gateway.oidc import discovery_url, parse_discovery
+from reference_gateway.settings import Settings, load_settings
+
+PROG = "reference-gateway"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A strict reference implementation of the Hoop gateway's OIDC contract. "
+        "Configured by Hoop's environment variables (API_URL, PORT, IDP_ISSUER, IDP_CLIENT_ID, ...).",
+    )
+    parser.add_argument("--list-mutants", action="store_true", help="list every mutant and the checks it must fail")
+    parser.add_argument("--json", action="store_true", help="with --list-mutants: print JSON")
+    return parser
+
+
+def check_idp(settings: Settings) -> None:
+    """Fetch the discovery document once; raise ``IdpError`` if the IdP is unusable."""
+    url = discovery_url(settings.issuer)
+    try:
+        response = httpx.get(url, timeout=settings.idp_timeout, trust_env=False)
+    except httpx.HTTPError as error:
+        raise IdpError(f"cannot reach the identity provider at {url}: {type(error).__name__}") from None
+    if response.status_code != 200:
+        raise IdpError(f"the identity provider answered {response.status_code} for {url}")
+    try:
+        document = response.json()
+    except ValueError:
+        raise IdpError(f"the identity provider's discovery document at {url} is not JSON") from None
+    if not isinstance(document, dict):
+        raise IdpError(f"the identity provider's discovery document at {url} is not a JSON object")
+    parse_discovery(document, settings=settings)
+
+
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as error:
+        sock.close()
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
+    return sock
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the gateway until it is stopped; return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.list_mutants:
+        if args.json:
+            print(json.dumps({m.name: {"checks": list(m.checks), "description": m.description}
+                              for m in MUTANTS.values()}, indent=2))
+        else:
+            print(listing())
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings(os.environ if environ is None else environ)
+        sock = _listen(settings.port)
+    except ConfigError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    try:
+        check_idp(settings)
+    except IdpError as error:
+        sock.close()
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+    from reference_gateway.app import create_app  # after the checks: a config error needs no app
+
+    if settings.mutants:
+        logging.getLogger("reference_gateway").warning("MUTANTS ON: %s", ", ".join(sorted(settings.mutants)))
+    config = uvicorn.Config(
+        create_app(settings), log_config=None, access_log=False, timeout_graceful_shutdown=2, lifespan="on"
+    )
+    logging.getLogger("reference_gateway").info(
+        "listening on http://127.0.0.1:%d (API_URL %s, issuer %s)", settings.port, settings.api_url, settings.issuer
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,130 @@
+"""Verification of ID tokens (OIDC Core 3.1.3.7) and of JWT access tokens (RFC 9068)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from reference_gateway.errors import TokenRejected
+from reference_gateway.settings import Settings
+
+ASYMMETRIC_ALGS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
+LEEWAY = 60.0
+"""Seconds of clock skew allowed on ``exp`` and ``iat``."""
+
+KeyLookup = Callable[[str], Awaitable[jwt.PyJWK | None]]
+"""Find the JWKS key with a given ``kid`` (refetching the JWKS once if it is unknown)."""
+
+_SIGNATURE_ONLY = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_jti": False,
+    "verify_sub": False,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expected:
+    """What an ID token must carry to be accepted."""
+
+    issuer: str
+    client_id: str
+    nonce: str | None
+    algorithms: frozenset[str]
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _never(name: str) -> bool:
+    return False
+
+
+async def verify_signature(
+    token: str, *, algorithms: frozenset[str], keys: KeyLookup, settings: Settings, id_token: bool
+) -> dict[str, Any]:
+    """Check the JWS header and signature; return the (not yet validated) claims.
+
+    The ID token mutants apply only when ``id_token`` is true.
+    """
+    mutant = settings.mutant if id_token else _never
+    try:
+        header = jwt.get_unverified_header(token)
+        alg = header.get("alg")
+        if alg == "none" and mutant("accept_alg_none"):
+            return _unverified(token)
+        if isinstance(alg, str) and alg.startswith("HS") and mutant("accept_hs256"):
+            return jwt.decode(token, settings.client_secret, algorithms=[alg], options=_SIGNATURE_ONLY)
+        if alg not in algorithms or alg not in ASYMMETRIC_ALGS:
+            raise TokenRejected(f"signing algorithm {alg!r} is not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise TokenRejected("token header has no kid")
+        key = await keys(kid)
+        if key is None and mutant("skip_signature_on_unknown_kid"):
+            return _unverified(token)
+        if key is None:
+            raise TokenRejected("token signed by a key that is not in the JWKS")
+        if mutant("accept_any_signature"):
+            return _unverified(token)
+        return jwt.decode(token, key.key, algorithms=[alg], options=_SIGNATURE_ONLY)
+    except jwt.PyJWTError as error:
+        raise TokenRejected(f"invalid token: {type(error).__name__}") from None
+
+
+def _number(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenRejected(f"{name} is not a number")
+    return float(value)
+
+
+def check_id_token_claims(claims: dict[str, Any], expected: Expected, *, settings: Settings, now: float | None = None) -> None:
+    """Validate the claims of a signature-checked ID token; raise ``TokenRejected`` on the first fault."""
+    now = time.time() if now is None else now
+    if claims.get("iss") != expected.issuer and not settings.mutant("skip_iss_check"):
+        raise TokenRejected("iss is not the issuer")
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+    if expected.client_id not in audiences and not settings.mutant("skip_aud_check"):
+        raise TokenRejected("aud does not hold the client id")
+    if any(aud != expected.client_id for aud in audiences) and not settings.mutant("allow_extra_aud"):
+        raise TokenRejected("aud holds an audience other than the client id")
+    if "azp" in claims and claims["azp"] != expected.client_id and not settings.mutant("skip_azp_check"):
+        raise TokenRejected("azp is not the client id")
+    exp = _number(claims, "exp")
+    if exp is None and not settings.mutant("allow_missing_exp"):
+        raise TokenRejected("exp is missing")
+    if exp is not None and exp + LEEWAY < now and not settings.mutant("skip_exp_check"):
+        raise TokenRejected("the token has expired")
+    iat = _number(claims, "iat")
+    if (iat is None or iat > now + LEEWAY) and not settings.mutant("skip_iat_check"):
+        raise TokenRejected("iat is missing or in the future")
+    if expected.nonce is not None and claims.get("nonce") != expected.nonce and not settings.mutant("skip_nonce_check"):
+        raise TokenRejected("nonce does not match the login")
+    sub = claims.get("sub")
+    if sub is not None and (not isinstance(sub, str) or not sub):
+        raise TokenRejected("sub is not a non-empty string")
+
+
+def check_access_token_claims(claims: dict[str, Any], *, issuer: str, now: float | None = None) -> None:
+    """Validate a signature-checked JWT access token: ``iss`` and ``exp`` (RFC 9068 4)."""
+    now = time.time() if now is None else now
+    if claims.get("iss") != issuer:
+        raise TokenRejected("iss is not the issuer")
+    exp = _number(claims, "exp")
+    if exp is None or exp + LEEWAY < now:
+        raise TokenRejected("the token has expired or has no exp")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise TokenRejected("sub is missing")
