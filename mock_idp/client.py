@@ -212,7 +212,7 @@ class MockIdp:
 
     def journal_cursor(self) -> int:
         """A cursor: pass it as ``since`` to see only later requests."""
-        return self._call("GET", f"{CONTROL_PREFIX}/journal", params={"endpoint": "-"})["cursor"]  # type: ignore[no-any-return]
+        return self._call("GET", f"{CONTROL_PREFIX}/journal/cursor")["cursor"]  # type: ignore[no-any-return]
 
     def journal(
         self,

@@ -141,6 +141,12 @@ async def journal(request: Request, provider: Provider, entry: Entry) -> Respons
 
 
 @control
+async def journal_cursor(request: Request, provider: Provider, entry: Entry) -> Response:
+    """The newest journal sequence number: pass it as ``since`` to see only later requests."""
+    return JSONResponse({"cursor": provider.journal.last_seq()})
+
+
+@control
 async def reset(request: Request, provider: Provider, entry: Entry) -> Response:
     """Clear every fault and reset the clock (users, apps and keys stay)."""
     provider.faults.clear()
@@ -159,5 +165,6 @@ def routes() -> list[Route]:
         Route("/clock", clock, methods=["GET", "POST", "DELETE"]),
         Route("/keys", keys, methods=["GET", "POST"]),
         Route("/journal", journal, methods=["GET"]),
+        Route("/journal/cursor", journal_cursor, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
     ]

@@ -108,14 +108,8 @@ class Provider:
             "scopes_supported": ["offline_access", "offline", "openid", "email", "profile"],
             "claims_supported": ["sub", "email", "email_verified", "name", "given_name", "family_name"],
             "claims_parameter_supported": False,
-            "request_parameter_supported": True,
-            "request_uri_parameter_supported": True,
-            "require_request_uri_registration": True,
-            "frontchannel_logout_supported": True,
-            "frontchannel_logout_session_supported": True,
-            "backchannel_logout_supported": True,
-            "backchannel_logout_session_supported": True,
-            "request_object_signing_alg_values_supported": ["none", "RS256", "ES256"],
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
         }
 
     # scoping
@@ -260,7 +254,7 @@ class Provider:
     def check_password(self, email: str, password: str) -> User | None:
         """The active user with these credentials."""
         user = self.directory.user_by_email(email)
-        if user is None or not user.active or not hmac.compare_digest(user.password.encode(), password.encode()):
+        if user is None or not user.active or not user.password or not hmac.compare_digest(user.password.encode(), password.encode()):
             return None
         return user
 
