@@ -136,8 +136,15 @@ async def delete_user(request: Request, provider: Provider, entry: Entry) -> Res
 async def list_apps(request: Request, provider: Provider, entry: Entry) -> Response:
     """``GET /applications`` (v1): the OIDC apps, so a staging run can find its app's id."""
     apps = [
-        {"_id": a.app_id, "id": a.app_id, "name": "oidc", "displayName": a.name, "displayLabel": a.name,
-         "ssoUrl": a.login_url, "sso": {"type": "oidc"}}
+        {
+            "_id": a.app_id,
+            "id": a.app_id,
+            "name": "oidc",
+            "displayName": a.name,
+            "displayLabel": a.name,
+            "ssoUrl": a.login_url,
+            "sso": {"type": "oidc"},
+        }
         for a in provider.directory.apps.values()
     ]
     return JSONResponse({"totalCount": len(apps), "results": page(request, apps)})

@@ -21,8 +21,11 @@ async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if request.url.path.startswith((ADMIN_PREFIX + "/", CONTROL_PREFIX + "/")):
         return JSONResponse({"message": error.detail}, status_code=error.status_code)
-    body = {"error": "not_found" if error.status_code == 404 else "invalid_request",
-            "error_description": error.detail, "status_code": error.status_code}
+    body = {
+        "error": "not_found" if error.status_code == 404 else "invalid_request",
+        "error_description": error.detail,
+        "status_code": error.status_code,
+    }
     return JSONResponse(body, status_code=error.status_code)
 
 

@@ -44,12 +44,25 @@ def parser() -> argparse.ArgumentParser:
     app.add_argument("--client-id", help="OAuth client id (default: a random UUID)")
     app.add_argument("--client-secret", help="client secret (default: random)")
     app.add_argument(
-        "--redirect-uri", action="append", help=f"registered redirect URI, repeatable (default {' '.join(DEFAULT_REDIRECT_URIS)})"
+        "--redirect-uri",
+        action="append",
+        help=f"registered redirect URI, repeatable (default {' '.join(DEFAULT_REDIRECT_URIS)})",
     )
-    app.add_argument("--auth-method", choices=AUTH_METHODS, default="client_secret_basic", help="the app's one client authentication method")
-    app.add_argument("--refresh-tokens", action="store_true", help="enable the refresh_token grant (with offline_access)")
-    app.add_argument("--access-token-format", choices=TOKEN_FORMATS, default="opaque", help="opaque (JumpCloud's default) or jwt")
-    app.add_argument("--groups-claim", default=DEFAULT_GROUPS_CLAIM, help="name of the groups claim (default %(default)s)")
+    app.add_argument(
+        "--auth-method",
+        choices=AUTH_METHODS,
+        default="client_secret_basic",
+        help="the app's one client authentication method",
+    )
+    app.add_argument(
+        "--refresh-tokens", action="store_true", help="enable the refresh_token grant (with offline_access)"
+    )
+    app.add_argument(
+        "--access-token-format", choices=TOKEN_FORMATS, default="opaque", help="opaque (JumpCloud's default) or jwt"
+    )
+    app.add_argument(
+        "--groups-claim", default=DEFAULT_GROUPS_CLAIM, help="name of the groups claim (default %(default)s)"
+    )
     app.add_argument("--login-url", default="http://localhost:8009/login", help="the app's Login URL (portal tile)")
     users = cli.add_argument_group("users")
     users.add_argument(
@@ -113,12 +126,15 @@ def banner(info: dict[str, Any], *, show_secrets: bool) -> str:
         ]
     lines.append(f"  admin key      {secret(info['admin_key'])}  (x-api-key; admin API {info['admin_url']})")
     for user in info["users"]:
-        lines.append(f"  user           {user['email']} / {secret(user['password'])}  groups: {', '.join(user['groups'])}")
+        lines.append(
+            f"  user           {user['email']} / {secret(user['password'])}  groups: {', '.join(user['groups'])}"
+        )
     if show_secrets and info["apps"]:
         app = info["apps"][0]
         lines += [
             "Point a local Hoop gateway at it with:",
-            f"  export IDP_ISSUER={info['issuer']} IDP_CLIENT_ID={app['client_id']} IDP_CLIENT_SECRET={app['client_secret']}",
+            f"  export IDP_ISSUER={info['issuer']} IDP_CLIENT_ID={app['client_id']}",
+            f"  export IDP_CLIENT_SECRET={app['client_secret']}",
         ]
     return "\n".join(lines)
 

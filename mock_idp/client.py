@@ -155,7 +155,7 @@ class MockIdp:
         return self._call("GET", f"{CONTROL_PREFIX}/info")  # type: ignore[no-any-return]
 
     def create_app(self, **fields: Any) -> dict[str, Any]:
-        """Register an OIDC app (``AppSettings`` fields); the answer has ``app_id``, ``client_id``, ``client_secret``."""
+        """Register an OIDC app (``AppSettings`` fields); answers ``app_id``, ``client_id``, ``client_secret``."""
         return self._call("POST", f"{CONTROL_PREFIX}/apps", json=fields)  # type: ignore[no-any-return]
 
     def enroll_totp(self, user_id: str, secret: str | None = None) -> str:
@@ -226,7 +226,13 @@ class MockIdp:
         """Journal entries (secrets redacted) matching every given filter."""
         params = {
             k: v
-            for k, v in {"user": user, "app": app, "endpoint": endpoint, "since": since, "since_time": since_time}.items()
+            for k, v in {
+                "user": user,
+                "app": app,
+                "endpoint": endpoint,
+                "since": since,
+                "since_time": since_time,
+            }.items()
             if v is not None
         }
         return self._call("GET", f"{CONTROL_PREFIX}/journal", params=params)["entries"]  # type: ignore[no-any-return]

@@ -135,7 +135,11 @@ async def journal(request: Request, provider: Provider, entry: Entry) -> Respons
     except ValueError:
         raise ApiError(400, "since must be an integer cursor and since_time a number") from None
     entries = provider.journal.query(
-        user=params.get("user"), app=params.get("app"), endpoint=params.get("endpoint"), since=since, since_time=since_time
+        user=params.get("user"),
+        app=params.get("app"),
+        endpoint=params.get("endpoint"),
+        since=since,
+        since_time=since_time,
     )
     return JSONResponse({"cursor": provider.journal.last_seq(), "entries": [e.to_api() for e in entries]})
 

@@ -24,7 +24,9 @@ class User:
     suspended: bool = False
     totp_secret: str | None = None
     id: str = field(default_factory=new_object_id)
-    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    created: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
     @property
     def active(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,7 +220,5 @@ class FaultRegistry:
     async def hang(self, seconds: float | None) -> None:
         """Wait ``seconds``, or until faults are cleared when ``seconds`` is None (10 minutes at most)."""
         release = self._release
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), timeout=600 if seconds is None else seconds)
-        except TimeoutError:
-            pass

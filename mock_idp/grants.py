@@ -141,6 +141,4 @@ class GrantStore:
         """Forget expired codes, tokens and challenges so memory stays bounded under load."""
         self.codes = {k: c for k, c in self.codes.items() if now - c.issued_at <= CODE_TTL * 2}
         self.challenges = {k: c for k, c in self.challenges.items() if now - c.created <= CHALLENGE_TTL}
-        self.tokens = {
-            k: t for k, t in self.tokens.items() if t.expires_at is None or now < t.expires_at + 3600
-        }
+        self.tokens = {k: t for k, t in self.tokens.items() if t.expires_at is None or now < t.expires_at + 3600}

@@ -45,9 +45,7 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=JOURNAL_LIMIT)
         self._seq = itertools.count(1)
 
-    def open(
-        self, endpoint: str, method: str, path: str, headers: dict[str, str], query: dict[str, str]
-    ) -> Entry:
+    def open(self, endpoint: str, method: str, path: str, headers: dict[str, str], query: dict[str, str]) -> Entry:
         """Start an entry for a request; secrets in headers and query are redacted now."""
         entry = Entry(
             seq=next(self._seq),

@@ -23,7 +23,9 @@ class SigningKey:
     @classmethod
     def generate(cls) -> SigningKey:
         """A fresh 2048-bit key with a random ``kid``."""
-        return cls(kid=secrets.token_hex(16), private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return cls(
+            kid=secrets.token_hex(16), private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
 
     def public_jwk(self) -> dict[str, Any]:
         """The public half as a JWK with ``kid``, ``use`` and ``alg``."""

@@ -68,7 +68,9 @@ async def login_page(request: Request, provider: Provider, entry: Entry) -> Resp
     return HTMLResponse(pages.email_page(action, challenge.id, AUTH_FAILED), status_code=400)
 
 
-def _logged_in(provider: Provider, challenge: LoginChallenge, user: User, amr: tuple[str, ...], entry: Entry) -> Response:
+def _logged_in(
+    provider: Provider, challenge: LoginChallenge, user: User, amr: tuple[str, ...], entry: Entry
+) -> Response:
     """Open the IdP session, set its cookie, and go on to the app (or the portal)."""
     session = provider.open_session(user, amr)
     if challenge.app is None:

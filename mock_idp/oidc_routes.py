@@ -154,7 +154,9 @@ async def revoke(request: Request, provider: Provider, entry: Entry) -> Response
     if request.method != "POST":
         raise InvalidRequest("The revocation endpoint only accepts POST.")
     app = provider.authenticate_client(request.headers.get("authorization"), form, entry)
-    faulted = await intercept(provider, "revoke", entry, peek_user(provider, {"refresh_token": form.get("token", "")}), app.client_id)
+    faulted = await intercept(
+        provider, "revoke", entry, peek_user(provider, {"refresh_token": form.get("token", "")}), app.client_id
+    )
     if faulted is not None:
         return faulted
     provider.revoke(app, form.get("token"))

@@ -58,7 +58,8 @@ def password_page(action: str, challenge_id: str, email: str, error: str | None 
 {_hidden("login_challenge", challenge_id)}{_hidden("step", "password")}{_hidden("email", email)}
 <p data-test-id="UserLogin__Email">{escape(email)}</p>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" aria-label="User Password" autocomplete="current-password" autofocus>
+<input id="password" name="password" type="password" aria-label="User Password"
+ autocomplete="current-password" autofocus>
 <button type="submit" data-automation="loginButton" disabled>Login</button>
 </form></div>""",
         """const p=document.getElementById('password'),b=document.querySelector('[data-automation=loginButton]');
@@ -76,10 +77,10 @@ def mfa_page(action: str, challenge_id: str, error: str | None = None) -> str:
     return _page(
         "Verify your identity",
         f"""<h1>Verify your identity</h1>{_alert(error)}
-<div data-test-id="UserLogin__MfaChooser" {'hidden' if error else ''}>
+<div data-test-id="UserLogin__MfaChooser" {"hidden" if error else ""}>
 <button type="button" data-test-id="UserLogin__MfaChooser__MfaButtons__totp">Authenticator App</button>
 </div>
-<form method="post" action="{escape(action)}" data-test-id="UserLogin__Totp" {'' if error else 'hidden'}>
+<form method="post" action="{escape(action)}" data-test-id="UserLogin__Totp" {"" if error else "hidden"}>
 {_hidden("login_challenge", challenge_id)}{_hidden("step", "totp")}{_hidden("totp", "")}
 <label>Enter the 6-digit code from your authenticator app</label>
 <div class="TotpInput">{digits}</div>

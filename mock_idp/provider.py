@@ -123,7 +123,9 @@ class Provider:
         app = self.directory.app_by_client_id(client_id) if client_id else None
         return (app.client_id, app.app_id) if app else ((client_id,) if client_id else ())
 
-    def take_fault(self, kind: str, endpoint: str, user: User | None, client_id: str | None, entry: Entry) -> Fault | None:
+    def take_fault(
+        self, kind: str, endpoint: str, user: User | None, client_id: str | None, entry: Entry
+    ) -> Fault | None:
         """A fault that applies to this request, noted in the journal entry."""
         fault = self.faults.take(kind, endpoint, user_refs=self.user_refs(user), app_refs=self.app_refs(client_id))
         if fault is not None:
@@ -155,7 +157,9 @@ class Provider:
                 "The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered "
                 "redirect urls."
             )
-        challenge = LoginChallenge(app=app, created=self.clock.now(), redirect_uri=redirect_uri, state=params.get("state"))
+        challenge = LoginChallenge(
+            app=app, created=self.clock.now(), redirect_uri=redirect_uri, state=params.get("state")
+        )
 
         def fail(error: OAuthError) -> AuthorizeError:
             return AuthorizeError(error, challenge)
@@ -254,7 +258,12 @@ class Provider:
     def check_password(self, email: str, password: str) -> User | None:
         """The active user with these credentials."""
         user = self.directory.user_by_email(email)
-        if user is None or not user.active or not user.password or not hmac.compare_digest(user.password.encode(), password.encode()):
+        if (
+            user is None
+            or not user.active
+            or not user.password
+            or not hmac.compare_digest(user.password.encode(), password.encode())
+        ):
             return None
         return user
 
@@ -314,7 +323,9 @@ class Provider:
             raise InvalidGrant("The authorization code could not be found.")
         self.note(entry, user=self.directory.users.get(code.grant.user_id))
         if code.grant.app.client_id != app.client_id:
-            raise InvalidGrant("The OAuth 2.0 Client ID from this request does not match the one from the authorize request.")
+            raise InvalidGrant(
+                "The OAuth 2.0 Client ID from this request does not match the one from the authorize request."
+            )
         if code.used:
             self.grants.revoke_grant(code.grant)
             raise InvalidGrant("The authorization code has already been used; the tokens issued with it are revoked.")
@@ -364,7 +375,9 @@ class Provider:
         groups = self.directory.app_groups(user, grant.app)
         record = IssuedToken(grant=grant, expires_at=now + grant.app.access_token_ttl, kind="access")
         if grant.app.access_token_format == "jwt":
-            claims = jwt_access_token_claims(issuer=self.issuer, grant=grant, user=user, now=now, jti=record.jti, groups=groups)
+            claims = jwt_access_token_claims(
+                issuer=self.issuer, grant=grant, user=user, now=now, jti=record.jti, groups=groups
+            )
             access_token = self.keys.signing.sign(claims, {"typ": "JWT"})
         else:
             access_token = opaque_token("at")
@@ -379,7 +392,10 @@ class Provider:
             refresh = opaque_token("rt")
             self.grants.add_token(refresh, IssuedToken(grant=grant, expires_at=now + REFRESH_TOKEN_TTL, kind="refresh"))
             response["refresh_token"] = refresh
-        if "openid" in grant.scopes and self.take_fault("omit_id_token", "token", user, grant.app.client_id, entry) is None:
+        if (
+            "openid" in grant.scopes
+            and self.take_fault("omit_id_token", "token", user, grant.app.client_id, entry) is None
+        ):
             response["id_token"] = self.id_token(grant, user, groups, access_token, now, entry)
         return response
 
@@ -389,7 +405,13 @@ class Provider:
         if self.take_fault("email_unverified", "token", user, grant.app.client_id, entry) and "email" in extra:
             extra["email_verified"] = False
         claims = id_token_claims(
-            issuer=self.issuer, grant=grant, user=user, org_id=self.settings.org_id, now=now, access_token=access_token, extra=extra
+            issuer=self.issuer,
+            grant=grant,
+            user=user,
+            org_id=self.settings.org_id,
+            now=now,
+            access_token=access_token,
+            extra=extra,
         )
         fault = self.take_fault("id_token", "token", user, grant.app.client_id, entry)
         tamper = fault.params.get("tamper") if fault else None
@@ -399,7 +421,11 @@ class Provider:
             for name in fault.params.get("remove", []):
                 claims.pop(name, None)
         return sign_id_token(
-            claims, tamper=tamper, key=self.keys.signing, rogue_key=self.rogue_key, client_secret=grant.app.client_secret
+            claims,
+            tamper=tamper,
+            key=self.keys.signing,
+            rogue_key=self.rogue_key,
+            client_secret=grant.app.client_secret,
         )
 
     def _prune(self, now: float) -> None:
@@ -427,7 +453,9 @@ class Provider:
         grant = token.grant
         client_id = grant.app.client_id
         claims: dict[str, Any] = {"sub": user.id}
-        claims.update(user_claims(user, grant.scopes, self.directory.app_groups(user, grant.app), grant.app.groups_claim))
+        claims.update(
+            user_claims(user, grant.scopes, self.directory.app_groups(user, grant.app), grant.app.groups_claim)
+        )
         claims.update(
             aud=[client_id],
             iss=self.issuer,

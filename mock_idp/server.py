@@ -41,8 +41,13 @@ def describe(settings: MockIdpSettings, issuer: str, port: int) -> dict[str, Any
         "control_url": base_url + CONTROL_PREFIX,
         "admin_key": settings.admin_key,
         "apps": [
-            {"app_id": a.app_id, "client_id": a.client_id, "client_secret": a.client_secret,
-             "redirect_uris": list(a.redirect_uris), "groups_claim": a.groups_claim}
+            {
+                "app_id": a.app_id,
+                "client_id": a.client_id,
+                "client_secret": a.client_secret,
+                "redirect_uris": list(a.redirect_uris),
+                "groups_claim": a.groups_claim,
+            }
             for a in settings.apps
         ],
         "users": [{"email": u.email, "password": u.password, "groups": list(u.groups)} for u in settings.users],

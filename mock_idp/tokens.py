@@ -143,7 +143,9 @@ def sign_id_token(
     if tamper == "alg_none":
         return compact_jws({"alg": "none", "typ": "JWT"}, claims, lambda _: b"")
     if tamper == "hs256_client_secret":
-        return compact_jws({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims, hs256((client_secret or "").encode()))
+        return compact_jws(
+            {"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims, hs256((client_secret or "").encode())
+        )
     if tamper == "hs256_public_key":
         return compact_jws({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims, hs256(key.public_pem()))
     if tamper == "unknown_key":

@@ -59,10 +59,14 @@ def endpoint(
                 response = oauth_error_response(error)
             except ApiError as error:
                 response = api_error_response(error)
-            except Exception:  # noqa: BLE001 - a bug must still get a clean answer
+            except Exception:
                 log.exception("unexpected error on %s %s", request.method, name)
                 response = JSONResponse(
-                    {"error": "server_error", "error_description": "The mock hit an unexpected error.", "status_code": 500},
+                    {
+                        "error": "server_error",
+                        "error_description": "The mock hit an unexpected error.",
+                        "status_code": 500,
+                    },
                     500,
                 )
             entry.status = response.status_code
@@ -99,7 +103,7 @@ async def read_form(request: Request, entry: Entry) -> dict[str, str]:
         values = single_values(form.multi_items())
     except OAuthError:
         raise
-    except Exception:  # noqa: BLE001 - any parse failure is a malformed request
+    except Exception:
         raise InvalidRequest("The POST body could not be parsed.") from None
     request.app.state.provider.journal.record_form(entry, values)
     return values
@@ -119,7 +123,9 @@ async def read_json(request: Request, entry: Entry) -> Any:
     return data
 
 
-async def intercept(provider: Provider, endpoint_name: str, entry: Entry, user: Any = None, client_id: str | None = None) -> Response | None:
+async def intercept(
+    provider: Provider, endpoint_name: str, entry: Entry, user: Any = None, client_id: str | None = None
+) -> Response | None:
     """Apply ``delay`` and ``respond`` faults that match this request; the fault's answer if one fired."""
     delay = provider.take_fault("delay", endpoint_name, user, client_id, entry)
     if delay is not None:

@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from faker import Faker
 
-from fixtures.idp import RunningMockIdp
+from fixtures.idp import RunningMockIdp, start_mock_idp
+from fixtures.users import MakeUser, UserFactory
 
 
 @dataclass
@@ -29,7 +31,7 @@ def callback_server() -> Iterator[CallbackServer]:
     recorder = CallbackServer(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             recorder.hits.append(recorder.url.rsplit("/", 1)[0] + self.path)
             body = b"callback reached"
             self.send_response(200)
@@ -83,3 +85,26 @@ def rp(mock_idp: RunningMockIdp, callback_server: CallbackServer) -> RelyingPart
         redirect_uris=[callback_server.url], grant_types=["authorization_code", "refresh_token"]
     )
     return RelyingParty(idp=mock_idp, app=app, redirect_uri=callback_server.url)
+
+
+@pytest.fixture(scope="module")
+def own_idp(pytestconfig: pytest.Config) -> Iterator[RunningMockIdp]:
+    """A mock for one test module alone: for global faults, the clock and key rotation."""
+    with start_mock_idp(log_dir=pytestconfig.getoption("server_logs")) as running:
+        yield running
+
+
+@pytest.fixture
+def own_rp(own_idp: RunningMockIdp, callback_server: CallbackServer) -> Iterator[RelyingParty]:
+    """Like ``rp``, at the module's own mock, whose faults and clock are reset after the test."""
+    app = own_idp.client.create_app(
+        redirect_uris=[callback_server.url], grant_types=["authorization_code", "refresh_token"]
+    )
+    yield RelyingParty(idp=own_idp, app=app, redirect_uri=callback_server.url)
+    own_idp.client.reset()
+
+
+@pytest.fixture
+def own_make_user(own_idp: RunningMockIdp, fake: Faker) -> MakeUser:
+    """``make_user`` at the module's own mock (pass ``app_id``)."""
+    return UserFactory(own_idp.client, fake, None)

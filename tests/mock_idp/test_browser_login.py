@@ -71,7 +71,9 @@ def test_wrong_password_and_wrong_code_show_alerts(rp: RelyingParty, make_user: 
 
 
 def test_portal_tile_opens_the_apps_login_url(rp: RelyingParty, make_user: MakeUser, page: Page) -> None:
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], name="Portal App", login_url=rp.redirect_uri + "?from=portal")
+    app = rp.idp.client.create_app(
+        redirect_uris=[rp.redirect_uri], name="Portal App", login_url=rp.redirect_uri + "?from=portal"
+    )
     user = make_user(app_id=app["app_id"])
     page.goto(f"{rp.idp.issuer}userconsole")
     log_in(page, user.email, user.password)
