@@ -1,0 +1,157 @@
+"""A reference gateway wired to its own app at the mock, and HTTP-driven logins through it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from fixtures.gateway import RunningGateway, start_reference_gateway
+from fixtures.http_login import http_login
+from fixtures.idp import RunningMockIdp
+from fixtures.servers import free_port
+
+SESSION_COOKIE = "hoop_access_token"
+
+
+@dataclass(frozen=True)
+class IdpAccount:
+    """A user at the mock."""
+
+    id: str
+    email: str
+    password: str
+
+
+@dataclass
+class Login:
+    """One HTTP-driven login: the client (with its cookies) and what the gateway answered."""
+
+    client: httpx.Client
+    start: httpx.Response
+    callback_url: str
+    response: httpx.Response
+
+    @property
+    def token(self) -> str | None:
+        """The session token, from the cookie or the ``?token=`` hand-over."""
+        cookie = self.response.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return cookie
+        location = self.response.headers.get("location", "")
+        return parse_qs(urlsplit(location).query).get("token", [None])[0]
+
+    @property
+    def set_cookies(self) -> list[str]:
+        """The Set-Cookie headers of the callback answer."""
+        return self.response.headers.get_list("set-cookie")
+
+
+@dataclass
+class Harness:
+    """A gateway, its app at the mock, and helpers to make users and log them in."""
+
+    idp: RunningMockIdp
+    app: dict[str, Any]
+    gateway: RunningGateway
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """The gateway's base URL."""
+        return self.gateway.url
+
+    def group(self, name: str) -> str:
+        """The id of group ``name``, bound to this harness's app."""
+        group = self.idp.client.find_group(name) or self.idp.client.create_group(name)
+        self.idp.client.bind_group(group["id"], self.app["app_id"])
+        return str(group["id"])
+
+    def user(self, *groups: str, email: str | None = None) -> IdpAccount:
+        """A new user at the mock, in ``groups`` (default: one group, so it may log in)."""
+        email = email or f"user.{uuid.uuid4().hex[:12]}@example.test"
+        created = self.idp.client.create_user(email)
+        for name in groups or (f"users-{self.app['app_id'][:6]}",):
+            self.idp.client.add_member(self.group(name), created["_id"])
+        return IdpAccount(id=created["_id"], email=email, password=created["password"])
+
+    def client(self) -> httpx.Client:
+        """A fresh cookie jar (one "browser")."""
+        client = httpx.Client(trust_env=False, timeout=30.0)
+        self._clients.append(client)
+        return client
+
+    def start(self, client: httpx.Client, redirect: str | None = None) -> httpx.Response:
+        """``GET /api/login`` (with ``redirect`` when given)."""
+        params = {} if redirect is None else {"redirect": redirect}
+        return client.get(f"{self.url}/api/login", params=params)
+
+    def idp_login(self, client: httpx.Client, login_url: str, user: IdpAccount) -> str:
+        """Fill the mock's login form; the callback URL the IdP sends the browser to."""
+        return http_login(client, login_url, user.email, user.password, idp_base=self.idp.base_url)
+
+    def login(
+        self, user: IdpAccount, *, redirect: str | None = None, client: httpx.Client | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Login:
+        """A whole login over HTTP; the callback's answer is not followed."""
+        client = client or self.client()
+        start = self.start(client, redirect if redirect is not None else f"{self.url}/callback")
+        assert start.status_code == 200, start.text
+        callback_url = self.idp_login(client, start.json()["login_url"], user)
+        response = client.get(callback_url, headers=dict(headers or {}))
+        return Login(client=client, start=start, callback_url=callback_url, response=response)
+
+    def signed_in(self, user: IdpAccount, **kwargs: Any) -> str:
+        """Log ``user`` in and return the session token (the login must succeed)."""
+        login = self.login(user, **kwargs)
+        assert login.response.status_code == 307, login.response.text
+        assert "error=" not in login.response.headers["location"], login.response.headers["location"]
+        assert login.token, login.set_cookies
+        return login.token
+
+    def api(self, path: str, token: str | None, *, method: str = "GET", **kwargs: Any) -> httpx.Response:
+        """Call the gateway's API with ``Authorization: Bearer <token>``."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30.0, trust_env=False, **kwargs)
+
+    def me(self, token: str) -> dict[str, Any]:
+        """``/api/userinfo`` for ``token`` (must answer 200)."""
+        response = self.api("/api/userinfo", token)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the clients this harness made."""
+        for client in self._clients:
+            client.close()
+
+
+@contextmanager
+def harness(
+    idp: RunningMockIdp, *, extra_env: Mapping[str, str] | None = None, mutant: str | None = None,
+    warm_up: bool = True, **app_fields: Any,
+) -> Iterator[Harness]:
+    """A gateway of its own with an app of its own at ``idp``.
+
+    With ``warm_up``, a throwaway user logs in first so that the users of the test
+    are not the gateway's very first (who becomes admin).
+    """
+    port = free_port()
+    app = idp.client.create_app(redirect_uris=[f"http://127.0.0.1:{port}/api/callback"], **app_fields)
+    with start_reference_gateway(
+        issuer=idp.issuer, client_id=app["client_id"], client_secret=app["client_secret"],
+        extra_env=extra_env, mutant=mutant, port=port,
+    ) as gateway:
+        running = Harness(idp=idp, app=app, gateway=gateway)
+        try:
+            if warm_up:
+                running.signed_in(running.user())
+            yield running
+        finally:
+            running.close()
