@@ -71,7 +71,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         else:
             print(listing())
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         settings = load_settings(os.environ if environ is None else environ)
         sock = _listen(settings.port)
@@ -85,6 +84,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     from reference_gateway.app import create_app  # after the checks: a config error needs no app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     if settings.mutants:
         logging.getLogger("reference_gateway").warning("MUTANTS ON: %s", ", ".join(sorted(settings.mutants)))

@@ -1,0 +1,68 @@
+"""The mutant registry covers every MUST and SHOULD check, and each mutant is wired into the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fixtures.idp import RunningMockIdp
+from reference_gateway.mutants import MUTANTS, covered_checks
+from tests.reference_gateway.harness import harness
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHECKS_MD = REPO_ROOT.parent / "shared" / "spec" / "checks.md"
+PACKAGE = REPO_ROOT / "reference_gateway"
+ROW = re.compile(r"^\|\s*([A-Z]+-\d+)\s*\|(?:[^|]*\|){3}\s*([A-Z/]+)\s*\|", re.MULTILINE)
+
+
+def catalogue() -> dict[str, str]:
+    """Check id -> level, from the check catalogue beside the repository."""
+    if not CHECKS_MD.exists():
+        pytest.fail(f"the check catalogue is missing: {CHECKS_MD}", pytrace=False)
+    return dict(ROW.findall(CHECKS_MD.read_text()))
+
+
+def test_every_must_and_should_check_has_a_mutant() -> None:
+    levels = catalogue()
+    required = {check for check, level in levels.items() if "MUST" in level or "SHOULD" in level}
+    assert len(required) > 60
+    assert sorted(required - covered_checks()) == []
+
+
+def test_mutants_name_only_known_checks() -> None:
+    assert sorted(covered_checks() - catalogue().keys()) == []
+
+
+def test_every_mutant_is_used_by_the_code() -> None:
+    source = "\n".join(path.read_text() for path in PACKAGE.glob("*.py") if path.name != "mutants.py")
+    used = set(re.findall(r"mutant\(\"([a-z0-9_]+)\"\)", source))
+    assert sorted(MUTANTS.keys() - used) == []
+    assert sorted(used - MUTANTS.keys()) == []
+
+
+@pytest.mark.parametrize(
+    ("mutant", "env"),
+    [("no_pkce", {}), ("no_nonce", {}), ("ignore_custom_scopes", {"IDP_CUSTOM_SCOPES": "groups"})],
+)
+def test_authorize_request_mutants_change_only_their_parameter(
+    mock_idp: RunningMockIdp, mutant: str, env: dict[str, str]
+) -> None:
+    with harness(mock_idp, mutant=mutant, extra_env=env, warm_up=False) as gw:
+        url = gw.start(gw.client(), f"{gw.url}/callback").json()["login_url"]
+        missing = {"no_pkce": "code_challenge=", "no_nonce": "nonce=", "ignore_custom_scopes": "groups"}[mutant]
+        assert missing not in url
+        assert gw.me(gw.signed_in(gw.user()))["status"] == "active"  # everything else still works
+
+
+def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
+    mutants = "cookie_not_httponly,state_reusable,keep_admin,accept_query_token"
+    with harness(mock_idp, mutant=mutants) as gw:
+        user = gw.user("admin", "ops")
+        login = gw.login(user)
+        assert not any("HttpOnly" in c for c in login.set_cookies)
+        assert login.client.get(gw.idp_login(login.client, login.start.json()["login_url"], user)).status_code == 307
+        gw.idp.client.remove_member(gw.group("admin"), user.id)
+        token = gw.signed_in(user)
+        assert gw.api(f"/api/api-keys?access_token={token}", None).status_code == 200
