@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +18,9 @@ from reference_gateway.errors import IdpError
 from reference_gateway.settings import Settings
 
 T = TypeVar("T")
+
+DISCOVERY_MAX_AGE = 60.0
+"""Seconds the API path keeps using a discovery document before re-reading it (logins always re-read)."""
 
 # JumpCloud's paths, used only by the ``hardcoded_endpoints`` mutant.
 _DEFAULT_PATHS = {
@@ -111,6 +115,7 @@ class IdpClient:
             timeout=httpx.Timeout(settings.idp_timeout), follow_redirects=False, trust_env=False
         )
         self._discovery: Discovery | None = None
+        self._discovered_at = 0.0
         self._discovery_failure: IdpError | None = None
         self._jwks: dict[str, jwt.PyJWK] | None = None
         self._jwks_failure: IdpError | None = None
@@ -141,14 +146,22 @@ class IdpClient:
             if response.status_code != 200:
                 raise IdpError(f"discovery answered {response.status_code}")
             self._discovery = parse_discovery(_json_object(response, "discovery"), settings=self._settings)
+            self._discovered_at = time.monotonic()
         except IdpError as error:
             self._discovery_failure = error
             raise
         return self._discovery
 
     async def current(self) -> Discovery:
-        """The last good discovery document, fetched if there is none yet."""
-        return self._discovery or await self.discover()
+        """The last good discovery document, re-read when older than ``DISCOVERY_MAX_AGE`` (kept if that fails)."""
+        if self._discovery is not None and time.monotonic() - self._discovered_at < DISCOVERY_MAX_AGE:
+            return self._discovery
+        try:
+            return await self.discover()
+        except IdpError:
+            if self._discovery is None:
+                raise
+            return self._discovery
 
     async def _fetch_jwks(self, discovery: Discovery) -> dict[str, jwt.PyJWK]:
         if self._jwks_failure is not None and self._settings.mutant("jwks_failure_sticky"):
