@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -170,11 +170,17 @@ class MockIdp:
         endpoint: str | None = None,
         user: str | None = None,
         app: str | None = None,
-        times: int | None = 1,
+        times: int | None | Literal["default"] = "default",
         **params: Any,
     ) -> str:
-        """Inject a fault (``times=None``: always); returns its id."""
-        body = {"kind": kind, "endpoint": endpoint, "user": user, "app": app, "times": times, "params": params}
+        """Inject a fault; returns its id.
+
+        ``times``: how often it fires, ``None`` for always; by default once, or always for the global-only
+        kinds (``discovery_issuer_mismatch``, ``move_endpoints``).
+        """
+        body: dict[str, Any] = {"kind": kind, "endpoint": endpoint, "user": user, "app": app, "params": params}
+        if times != "default":
+            body["times"] = times
         return self._call("POST", f"{CONTROL_PREFIX}/faults", json=body)["id"]  # type: ignore[no-any-return]
 
     def faults(self) -> list[dict[str, Any]]:

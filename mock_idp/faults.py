@@ -10,8 +10,11 @@ from typing import Any
 
 from mock_idp.errors import ApiError
 
+MOVED_PREFIX = "/moved"
+"""Where a ``move_endpoints`` fault serves the movable endpoints."""
+
 ENDPOINTS = ("discovery", "jwks", "authorize", "token", "userinfo", "revoke", "end_session", "admin")
-UNSCOPED_ENDPOINTS = frozenset({"discovery", "jwks"})
+UNSCOPED_ENDPOINTS = frozenset({"discovery", "jwks", "end_session", "admin"})
 """Requests to these carry no user or app, so their faults can only be global."""
 
 ID_TOKEN_TAMPERS = (
@@ -72,8 +75,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
         global_only=True,
     ),
     "move_endpoints": FaultKind(
-        "serve authorize, token, userinfo, jwks and revoke under params prefix (default /moved) and advertise "
-        "them there; the default paths answer 404",
+        f"serve authorize, token, userinfo, jwks and revoke under {MOVED_PREFIX} and advertise them there; "
+        "the default paths answer 404",
         ("discovery",),
         global_only=True,
     ),
@@ -140,6 +143,8 @@ def build_fault(data: Any) -> Fault:
     times = data.get("times", None if kind.global_only else 1)
     if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
         raise ApiError(400, "times must be a positive integer, or null for always")
+    if kind_name == "move_endpoints" and times is not None:
+        raise ApiError(400, "move_endpoints is consulted by every request and stays on until removed: times must be null")
     params = data.get("params") or {}
     if not isinstance(params, dict):
         raise ApiError(400, "params must be an object")
@@ -154,6 +159,9 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
             raise ApiError(400, "respond: status must be an HTTP status code")
         if not isinstance(params.get("body", ""), str) or not isinstance(params.get("content_type", ""), str):
             raise ApiError(400, "respond: body and content_type must be strings")
+        headers = params.get("headers") or {}
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise ApiError(400, "respond: headers must be an object of strings")
     elif kind == "delay":
         seconds = params.get("seconds", 1.0)
         if seconds is not None and (not isinstance(seconds, int | float) or not 0 <= seconds <= 600):

@@ -166,6 +166,9 @@ async def revoke(request: Request, provider: Provider, entry: Entry) -> Response
 @endpoint("end_session")
 async def end_session(request: Request, provider: Provider, entry: Entry) -> Response:
     """RP-initiated logout: end the IdP session, then go back to a registered post-logout URI."""
+    faulted = await intercept(provider, "end_session", entry)
+    if faulted is not None:
+        return faulted
     params = single_values(request.query_params.multi_items())
     params.update(await read_form(request, entry) if request.method == "POST" else {})
     provider.grants.sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from mock_idp.clock import Clock
 from mock_idp.directory import Directory, User
 from mock_idp.errors import InvalidClient, InvalidGrant, InvalidRequest, InvalidToken, OAuthError
-from mock_idp.faults import Fault, FaultRegistry
+from mock_idp.faults import MOVED_PREFIX, Fault, FaultRegistry
 from mock_idp.grants import CODE_TTL, AuthCode, Grant, GrantStore, IdpSession, IssuedToken, LoginChallenge
 from mock_idp.journal import Entry, Journal
 from mock_idp.keys import KeyRing, SigningKey
@@ -31,7 +31,6 @@ from mock_idp.tokens import (
 REFRESH_TOKEN_TTL = 30 * 24 * 3600
 PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 MIN_STATE_LENGTH = 8
-MOVED_PREFIX = "/moved"
 
 
 class Provider:

@@ -74,6 +74,11 @@ def verify_id_token(rp: RelyingParty, id_token: str, **options: Any) -> dict[str
     )
 
 
+def b64decode(segment: str) -> bytes:
+    """Decode a base64url segment without padding."""
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
 def pkce_pair(method: str = "S256") -> tuple[str, str]:
     """A (verifier, challenge) pair for ``method``."""
     verifier = secrets.token_urlsafe(48)
