@@ -105,7 +105,7 @@ def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) ->
     for name, value in secrets.items():
         assert value not in dumped, f"the {name} is in the journal in clear"
     for name in ("client secret", "password", "code", "access token", "refresh token", "id token", "admin key",
-                 "rotated refresh token", "refreshed access token"):
+                 "refreshed access token", "login challenge"):
         assert redacted(secrets[name]) in dumped, f"the {name} is not recorded as its short hash"
 
     code_entries = [e["form"]["code"] for e in entries if e["endpoint"] == "token" and "code" in e["form"]]
