@@ -6,7 +6,7 @@ import argparse
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from mock_idp.errors import SettingsError
 from mock_idp.server import serve, write_ready_file
@@ -23,17 +23,24 @@ from mock_idp.settings import (
 DEFAULT_USER = "dev@example.com"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2), like settings errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    cli = argparse.ArgumentParser(
+    cli = OneLineParser(
         prog="mock-idp",
         description="A mock JumpCloud OIDC provider (with JumpCloud's admin API and a control API for tests).",
         epilog="Defaults suit a local Hoop gateway on port 8009: point IDP_ISSUER, IDP_CLIENT_ID and "
         "IDP_CLIENT_SECRET at what this prints.",
     )
     server = cli.add_argument_group("server")
-    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
-    server.add_argument("--port", type=int, default=8090, help="port; 0 picks a free one (default %(default)s)")
+    server.add_argument("--host", help="address to listen on (default 127.0.0.1, or the settings file's)")
+    server.add_argument("--port", type=int, help="port; 0 picks a free one (default 8090, or the settings file's)")
     server.add_argument("--issuer", help="issuer URL (default http://HOST:PORT/, with the trailing slash)")
     server.add_argument("--admin-key", help="x-api-key for the admin and control APIs (default: random)")
     server.add_argument("--config", type=Path, help="settings file (.toml or .json); replaces the app and user flags")
@@ -89,12 +96,11 @@ def parse_user(spec: str) -> SeedUser:
 
 def settings_from(args: argparse.Namespace) -> MockIdpSettings:
     """Settings from the parsed flags (or the settings file they name)."""
-    common: dict[str, Any] = {"host": args.host, "port": args.port, "issuer": args.issuer}
-    if args.admin_key:
-        common["admin_key"] = args.admin_key
+    given = {"host": args.host, "port": args.port, "issuer": args.issuer, "admin_key": args.admin_key}
+    common: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if args.config:
         base = MockIdpSettings.from_file(args.config).to_dict()
-        return MockIdpSettings.from_dict({**base, **{k: v for k, v in common.items() if v is not None}})
+        return MockIdpSettings.from_dict({**base, **common})
     app_fields: dict[str, Any] = {
         "redirect_uris": tuple(args.redirect_uri or DEFAULT_REDIRECT_URIS),
         "auth_method": args.auth_method,

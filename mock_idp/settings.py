@@ -130,7 +130,10 @@ class MockIdpSettings:
         _reject_unknown(cls, data, "settings")
         apps = tuple(_build(AppSettings, app, "app") for app in data.pop("apps", [{}]))
         users = tuple(_build(SeedUser, user, "user") for user in data.pop("users", []))
-        return cls(**data, apps=apps, users=users)
+        try:
+            return cls(**data, apps=apps, users=users)
+        except TypeError as error:
+            raise SettingsError(f"bad settings: {error}") from None
 
     @classmethod
     def from_file(cls, path: Path) -> MockIdpSettings:
