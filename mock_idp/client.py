@@ -170,7 +170,7 @@ class MockIdp:
         endpoint: str | None = None,
         user: str | None = None,
         app: str | None = None,
-        times: int | None | Literal["default"] = "default",
+        times: int | Literal["default"] | None = "default",
         **params: Any,
     ) -> str:
         """Inject a fault; returns its id.

@@ -144,7 +144,7 @@ def build_fault(data: Any) -> Fault:
     if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
         raise ApiError(400, "times must be a positive integer, or null for always")
     if kind_name == "move_endpoints" and times is not None:
-        raise ApiError(400, "move_endpoints is consulted by every request and stays on until removed: times must be null")
+        raise ApiError(400, "move_endpoints stays on until removed: times must be null")
     params = data.get("params") or {}
     if not isinstance(params, dict):
         raise ApiError(400, "params must be an object")

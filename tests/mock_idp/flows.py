@@ -30,7 +30,12 @@ def login(rp: RelyingParty, user: IdpUser, browser: httpx.Client | None = None, 
         with httpx.Client() as fresh:
             return login(rp, user, fresh, **params)
     url = http_login(
-        browser, rp.authorize_url(**params), user.email, user.password, idp_base=rp.idp.issuer, totp_secret=user.totp_secret
+        browser,
+        rp.authorize_url(**params),
+        user.email,
+        user.password,
+        idp_base=rp.idp.issuer,
+        totp_secret=user.totp_secret,
     )
     assert url.startswith(rp.redirect_uri), url
     return query(url)

@@ -20,8 +20,15 @@ def api(mock_idp: RunningMockIdp) -> Iterator[httpx.Client]:
 
 def new_user(api: httpx.Client, **fields: Any) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:10]
-    body = {"email": f"admin-{tag}@example.test", "username": f"admin-{tag}", "firstname": "Ada",
-            "lastname": "Lovelace", "password": "Pa55-word!", "activated": True, **fields}
+    body = {
+        "email": f"admin-{tag}@example.test",
+        "username": f"admin-{tag}",
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "password": "Pa55-word!",
+        "activated": True,
+        **fields,
+    }
     response = api.post("/systemusers", json=body)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -69,8 +76,14 @@ def test_duplicate_user_is_400(api: httpx.Client) -> None:
     assert response.json() == {"message": "User already exists"}
 
 
-@pytest.mark.parametrize("body", [{"username": "no-email"}, {"email": "not-an-email", "username": "x"},
-                                  {"email": "a@b.test", "username": "y", "suspended": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "no-email"},
+        {"email": "not-an-email", "username": "x"},
+        {"email": "a@b.test", "username": "y", "suspended": "yes"},
+    ],
+)
 def test_invalid_user_is_400(api: httpx.Client, body: dict[str, Any]) -> None:
     response = api.post("/systemusers", json=body)
     assert response.status_code == 400
@@ -104,15 +117,22 @@ def test_delete_a_user_then_404s(api: httpx.Client) -> None:
     deleted = api.delete(f"/systemusers/{user['_id']}")
     assert deleted.status_code == 200
     assert deleted.json()["_id"] == user["_id"]
-    for response in (api.get(f"/systemusers/{user['_id']}"), api.put(f"/systemusers/{user['_id']}", json={}),
-                     api.delete(f"/systemusers/{user['_id']}")):
+    for response in (
+        api.get(f"/systemusers/{user['_id']}"),
+        api.put(f"/systemusers/{user['_id']}", json={}),
+        api.delete(f"/systemusers/{user['_id']}"),
+    ):
         assert response.status_code == 404
         assert response.json() == {"message": "Not Found"}
 
 
 def test_bad_filter_is_400(api: httpx.Client) -> None:
-    for path, bad in (("/systemusers", "email:eq:x@y.test"), ("/systemusers", "password:$eq:x"),
-                      ("/v2/usergroups", "name:$eq:x"), ("/v2/usergroups", "id:eq:x")):
+    for path, bad in (
+        ("/systemusers", "email:eq:x@y.test"),
+        ("/systemusers", "password:$eq:x"),
+        ("/v2/usergroups", "name:$eq:x"),
+        ("/v2/usergroups", "id:eq:x"),
+    ):
         response = api.get(path, params={"filter": bad})
         assert response.status_code == 400, (path, bad)
         assert "invalid filter" in response.json()["message"]
@@ -154,7 +174,9 @@ def test_members_add_list_remove(api: httpx.Client) -> None:
     members = f"/v2/usergroups/{group['id']}/members"
     added = api.post(members, json={"op": "add", "type": "user", "id": user["_id"]})
     assert added.status_code == 204
-    assert api.get(members).json() == [{"attributes": None, "to": {"attributes": None, "id": user["_id"], "type": "user"}}]
+    assert api.get(members).json() == [
+        {"attributes": None, "to": {"attributes": None, "id": user["_id"], "type": "user"}}
+    ]
     assert api.post(members, json={"op": "add", "type": "user", "id": user["_id"]}).status_code == 409
 
     removed = api.post(members, json={"op": "remove", "type": "user", "id": user["_id"]})
@@ -180,8 +202,12 @@ def test_associations_add_list_remove(api: httpx.Client, mock_idp: RunningMockId
     assert api.post(associations, json={"op": "remove", "type": "application", "id": app["app_id"]}).status_code == 204
     assert api.get(associations).json() == []
     assert api.post(associations, json={"op": "add", "type": "application", "id": "0" * 24}).status_code == 404
-    assert api.post(f"/v2/usergroups/{'0' * 24}/associations",
-                    json={"op": "add", "type": "application", "id": app["app_id"]}).status_code == 404
+    assert (
+        api.post(
+            f"/v2/usergroups/{'0' * 24}/associations", json={"op": "add", "type": "application", "id": app["app_id"]}
+        ).status_code
+        == 404
+    )
 
 
 def test_applications_lists_the_oidc_apps(api: httpx.Client, mock_idp: RunningMockIdp) -> None:

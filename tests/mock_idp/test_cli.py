@@ -103,8 +103,22 @@ def test_port_in_use() -> None:
 def test_ready_file_describes_the_running_mock(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> None:
     ready = tmp_path / "ready.json"
     output = tmp_path / "out.txt"
-    start(started, output, "--port", "0", "--ready-file", str(ready), "--client-id", "cli-client",
-          "--client-secret", "cli-secret-value", "--admin-key", "cli-admin-key", "--user", "ann@example.test:pw:Ops")
+    start(
+        started,
+        output,
+        "--port",
+        "0",
+        "--ready-file",
+        str(ready),
+        "--client-id",
+        "cli-client",
+        "--client-secret",
+        "cli-secret-value",
+        "--admin-key",
+        "cli-admin-key",
+        "--user",
+        "ann@example.test:pw:Ops",
+    )
     info = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), timeout=20, message="the ready file")
     assert stat.S_IMODE(os.stat(ready).st_mode) == 0o600
     assert info["issuer"] == info["base_url"] + "/"
@@ -121,10 +135,23 @@ def test_ready_file_describes_the_running_mock(tmp_path: Path, started: list[sub
 
 def test_banner_shows_what_a_person_needs(tmp_path: Path, started: list[subprocess.Popen[bytes]]) -> None:
     output = tmp_path / "out.txt"
-    process = start(started, output, "--port", "0", "--client-id", "person-client", "--client-secret",
-                    "person-secret", "--admin-key", "person-admin-key")
-    banner = wait_for(lambda: "Point a local Hoop gateway" in output.read_text() and output.read_text(),
-                      timeout=20, message="the banner")
+    process = start(
+        started,
+        output,
+        "--port",
+        "0",
+        "--client-id",
+        "person-client",
+        "--client-secret",
+        "person-secret",
+        "--admin-key",
+        "person-admin-key",
+    )
+    banner = wait_for(
+        lambda: "Point a local Hoop gateway" in output.read_text() and output.read_text(),
+        timeout=20,
+        message="the banner",
+    )
     assert "Mock JumpCloud is listening." in banner
     issuer = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("issuer"))
     assert issuer.startswith("http://127.0.0.1:") and issuer.endswith("/")

@@ -8,12 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from authlib.deprecate import AuthlibDeprecationWarning
 
 from fixtures.http_login import http_login
 from fixtures.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
-
-from authlib.deprecate import AuthlibDeprecationWarning
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)  # notices about httpx2 and joserfc, irrelevant here
@@ -37,15 +36,19 @@ def validate_id_token(metadata: dict[str, Any], rp: RelyingParty, token: dict[st
         token["id_token"],
         key=keys,
         claims_cls=CodeIDToken,
-        claims_options={"iss": {"essential": True, "value": metadata["issuer"]},
-                        "aud": {"essential": True, "value": rp.app["client_id"]}},
+        claims_options={
+            "iss": {"essential": True, "value": metadata["issuer"]},
+            "aud": {"essential": True, "value": rp.app["client_id"]},
+        },
         claims_params={"nonce": nonce, "client_id": rp.app["client_id"], "access_token": token["access_token"]},
     )
     claims.validate(leeway=30)
     return claims
 
 
-def authlib_login(rp: RelyingParty, user: Any, metadata: dict[str, Any], nonce: str) -> tuple[OAuth2Client, dict[str, Any]]:
+def authlib_login(
+    rp: RelyingParty, user: Any, metadata: dict[str, Any], nonce: str
+) -> tuple[OAuth2Client, dict[str, Any]]:
     client = OAuth2Client(
         client_id=rp.app["client_id"],
         client_secret=rp.app["client_secret"],
@@ -55,7 +58,9 @@ def authlib_login(rp: RelyingParty, user: Any, metadata: dict[str, Any], nonce: 
         code_challenge_method="S256",
     )
     verifier = generate_token(64)
-    url, state = client.create_authorization_url(metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier)
+    url, state = client.create_authorization_url(
+        metadata["authorization_endpoint"], nonce=nonce, code_verifier=verifier
+    )
     with httpx.Client() as browser:
         callback = http_login(browser, url, user.email, user.password, idp_base=rp.idp.issuer)
     token = client.fetch_token(
@@ -87,7 +92,9 @@ def test_authlib_completes_a_login_refresh_and_userinfo(rp: RelyingParty, make_u
         assert refreshed["refresh_token"] != token["refresh_token"]
         assert client.get(metadata["userinfo_endpoint"]).json()["sub"] == user.id
 
-        client.revoke_token(metadata["revocation_endpoint"], refreshed["refresh_token"], token_type_hint="refresh_token")
+        client.revoke_token(
+            metadata["revocation_endpoint"], refreshed["refresh_token"], token_type_hint="refresh_token"
+        )
         assert client.get(metadata["userinfo_endpoint"]).status_code == 401
     finally:
         client.close()

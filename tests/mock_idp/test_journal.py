@@ -25,7 +25,11 @@ def test_token_request_is_recorded_in_full(rp: RelyingParty, make_user: MakeUser
     assert exchange(rp, code).status_code == 200
     [entry] = rp.idp.client.journal(endpoint="token", since=cursor, app=rp.app["client_id"])
     assert entry["method"] == "POST" and entry["path"] == "/oauth2/token" and entry["status"] == 200
-    assert entry["form"] == {"grant_type": "authorization_code", "code": redacted(code), "redirect_uri": rp.redirect_uri}
+    assert entry["form"] == {
+        "grant_type": "authorization_code",
+        "code": redacted(code),
+        "redirect_uri": rp.redirect_uri,
+    }
     assert entry["client_auth"] == "client_secret_basic"
     assert entry["client_id"] == rp.app["client_id"] and entry["app_id"] == rp.app["app_id"]
     assert entry["user_id"] == user.id and entry["user_email"] == user.email
@@ -67,8 +71,11 @@ def test_filters_by_user_app_endpoint_and_cursor(rp: RelyingParty, make_user: Ma
 
 
 def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) -> None:
-    post_app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], auth_method="client_secret_post",
-                                        grant_types=["authorization_code", "refresh_token"])
+    post_app = rp.idp.client.create_app(
+        redirect_uris=[rp.redirect_uri],
+        auth_method="client_secret_post",
+        grant_types=["authorization_code", "refresh_token"],
+    )
     post_rp = RelyingParty(idp=rp.idp, app=post_app, redirect_uri=rp.redirect_uri)
     user = make_user(app_id=post_app["app_id"])
     secret = post_app["client_secret"]
@@ -79,41 +86,76 @@ def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) ->
         challenge_page = browser.get(post_rp.authorize_url(prompt="login"), follow_redirects=True)
         challenge = challenge_page.text.split('name="login_challenge" value="')[1].split('"')[0]
     token_url = f"{rp.idp.issuer}oauth2/token"
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
-            "client_id": post_app["client_id"], "client_secret": secret}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": rp.redirect_uri,
+        "client_id": post_app["client_id"],
+        "client_secret": secret,
+    }
     body = httpx.post(token_url, data=form).json()
-    refreshed = httpx.post(token_url, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-                                            "client_id": post_app["client_id"], "client_secret": secret}).json()
+    refreshed = httpx.post(
+        token_url,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+            "client_id": post_app["client_id"],
+            "client_secret": secret,
+        },
+    ).json()
     userinfo(post_rp, refreshed["access_token"])
     assert httpx.post(token_url, data=form).status_code == 400  # the same code again
     httpx.post(f"{rp.idp.issuer}userinfo", data={"access_token": body["access_token"]})
     httpx.get(f"{rp.idp.issuer}oauth2/sessions/logout", params={"id_token_hint": body["id_token"]})
     httpx.get(f"{rp.idp.base_url}/api/systemusers/{user.id}", headers={"x-api-key": rp.idp.admin_key})
     basic_credentials = base64.b64encode(f"{rp.app['client_id']}:{rp.app['client_secret']}".encode()).decode()
-    httpx.post(f"{rp.idp.issuer}oauth2/revoke", data={"token": "ory_at_unknown.x"},
-               auth=(rp.app["client_id"], rp.app["client_secret"]))
+    httpx.post(
+        f"{rp.idp.issuer}oauth2/revoke",
+        data={"token": "ory_at_unknown.x"},
+        auth=(rp.app["client_id"], rp.app["client_secret"]),
+    )
 
     entries = rp.idp.client.journal(since=cursor)
     dumped = json.dumps(entries)
     secrets = {
-        "client secret": secret, "password": user.password, "code": code, "access token": body["access_token"],
-        "refresh token": body["refresh_token"], "rotated refresh token": refreshed["refresh_token"],
-        "refreshed access token": refreshed["access_token"], "id token": body["id_token"],
-        "SSO cookie": cookie, "login challenge": challenge, "admin key": rp.idp.admin_key,
-        "Basic credentials": basic_credentials, "other secret": rp.app["client_secret"],
+        "client secret": secret,
+        "password": user.password,
+        "code": code,
+        "access token": body["access_token"],
+        "refresh token": body["refresh_token"],
+        "rotated refresh token": refreshed["refresh_token"],
+        "refreshed access token": refreshed["access_token"],
+        "id token": body["id_token"],
+        "SSO cookie": cookie,
+        "login challenge": challenge,
+        "admin key": rp.idp.admin_key,
+        "Basic credentials": basic_credentials,
+        "other secret": rp.app["client_secret"],
     }
     for name, value in secrets.items():
         assert value not in dumped, f"the {name} is in the journal in clear"
-    for name in ("client secret", "password", "code", "access token", "refresh token", "id token", "admin key",
-                 "refreshed access token", "login challenge"):
+    for name in (
+        "client secret",
+        "password",
+        "code",
+        "access token",
+        "refresh token",
+        "id token",
+        "admin key",
+        "refreshed access token",
+        "login challenge",
+    ):
         assert redacted(secrets[name]) in dumped, f"the {name} is not recorded as its short hash"
 
     code_entries = [e["form"]["code"] for e in entries if e["endpoint"] == "token" and "code" in e["form"]]
     assert len(code_entries) >= 2 and set(code_entries) == {redacted(code)}, "one value, one hash"
     assert all(re.fullmatch(REDACTED, e["headers"]["cookie"]) for e in entries if "cookie" in e["headers"])
     assert any("cookie" in e["headers"] for e in entries)
-    assert all(re.fullmatch(rf"Basic {REDACTED}", e["headers"]["authorization"])
-               for e in entries if e["headers"].get("authorization", "").startswith("Basic"))
+    assert all(
+        re.fullmatch(rf"Basic {REDACTED}", e["headers"]["authorization"])
+        for e in entries
+        if e["headers"].get("authorization", "").startswith("Basic")
+    )
 
 
 def test_admin_calls_are_journaled_with_the_password_redacted(rp: RelyingParty) -> None:
@@ -136,7 +178,8 @@ def test_login_steps_are_journaled(rp: RelyingParty, make_user: MakeUser) -> Non
 
 
 def test_bad_cursor_is_400(rp: RelyingParty) -> None:
-    response = httpx.get(f"{rp.idp.base_url}/_mock/journal", params={"since": "yesterday"},
-                         headers={"x-api-key": rp.idp.admin_key})
+    response = httpx.get(
+        f"{rp.idp.base_url}/_mock/journal", params={"since": "yesterday"}, headers={"x-api-key": rp.idp.admin_key}
+    )
     assert response.status_code == 400
     assert "since" in response.json()["message"]

@@ -12,8 +12,11 @@ SESSION_COOKIE = "jc_sso"
 
 
 def revoke(rp: RelyingParty, token: str, **form: str) -> httpx.Response:
-    return httpx.post(f"{rp.idp.issuer}oauth2/revoke", data={"token": token, **form},
-                      auth=(rp.app["client_id"], rp.app["client_secret"]))
+    return httpx.post(
+        f"{rp.idp.issuer}oauth2/revoke",
+        data={"token": token, **form},
+        auth=(rp.app["client_id"], rp.app["client_secret"]),
+    )
 
 
 def test_revoking_an_access_token(rp: RelyingParty, make_user: MakeUser) -> None:
@@ -42,8 +45,7 @@ def test_unknown_token_is_200(rp: RelyingParty) -> None:
 
 
 def test_missing_token_is_invalid_request(rp: RelyingParty) -> None:
-    response = httpx.post(f"{rp.idp.issuer}oauth2/revoke", data={},
-                          auth=(rp.app["client_id"], rp.app["client_secret"]))
+    response = httpx.post(f"{rp.idp.issuer}oauth2/revoke", data={}, auth=(rp.app["client_id"], rp.app["client_secret"]))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 

@@ -62,8 +62,12 @@ def test_code_exchange_with_client_secret_basic(rp: RelyingParty, make_user: Mak
 @pytest.mark.parametrize("method", ["client_secret_post", "none"])
 def test_basic_app_refuses_other_auth_methods(rp: RelyingParty, make_user: MakeUser, method: str) -> None:
     user = make_user(app_id=rp.app["app_id"])
-    form = {"grant_type": "authorization_code", "code": code_for(rp, user), "redirect_uri": rp.redirect_uri,
-            "client_id": rp.app["client_id"]}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code_for(rp, user),
+        "redirect_uri": rp.redirect_uri,
+        "client_id": rp.app["client_id"],
+    }
     if method == "client_secret_post":
         form["client_secret"] = rp.app["client_secret"]
     body = assert_fosite_error(httpx.post(token_url(rp), data=form), 401, "invalid_client")
@@ -79,8 +83,13 @@ def test_post_app_uses_the_body_and_refuses_basic(rp: RelyingParty, make_user: M
     body = assert_fosite_error(refused, 401, "invalid_client")
     assert "'client_secret_post', but method 'client_secret_basic'" in str(body["error_hint"])
 
-    form = {"grant_type": "authorization_code", "code": code_for(post_rp, user), "redirect_uri": post_rp.redirect_uri,
-            "client_id": post_rp.app["client_id"], "client_secret": post_rp.app["client_secret"]}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code_for(post_rp, user),
+        "redirect_uri": post_rp.redirect_uri,
+        "client_id": post_rp.app["client_id"],
+        "client_secret": post_rp.app["client_secret"],
+    }
     response = httpx.post(token_url(post_rp), data=form)
     assert response.status_code == 200, response.text
     assert verify_id_token(post_rp, response.json()["id_token"])["sub"] == user.id
@@ -92,8 +101,13 @@ def test_public_app_exchanges_with_pkce_and_no_secret(rp: RelyingParty, make_use
     user = make_user(app_id=public.app["app_id"])
     verifier, challenge = pkce_pair()
     code = code_for(public, user, code_challenge=challenge, code_challenge_method="S256")
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": public.redirect_uri,
-            "client_id": public.app["client_id"], "code_verifier": verifier}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": public.redirect_uri,
+        "client_id": public.app["client_id"],
+        "code_verifier": verifier,
+    }
     response = httpx.post(token_url(public), data=form)
     assert response.status_code == 200, response.text
     assert verify_id_token(public, response.json()["id_token"])["aud"] == [public.app["client_id"]]
@@ -107,8 +121,9 @@ def test_wrong_secret_is_invalid_client(rp: RelyingParty, make_user: MakeUser) -
 
 
 def test_unknown_client_is_invalid_client(rp: RelyingParty) -> None:
-    response = httpx.post(token_url(rp), data={"grant_type": "authorization_code", "code": "x"},
-                          auth=(str(uuid.uuid4()), "secret"))
+    response = httpx.post(
+        token_url(rp), data={"grant_type": "authorization_code", "code": "x"}, auth=(str(uuid.uuid4()), "secret")
+    )
     assert_fosite_error(response, 401, "invalid_client")
 
 
@@ -117,8 +132,9 @@ def test_basic_credentials_are_form_urlencoded(rp: RelyingParty, make_user: Make
     special = other_rp(rp, client_secret=secret)
     user = make_user(app_id=special.app["app_id"])
     form = {"grant_type": "authorization_code", "code": code_for(special, user), "redirect_uri": special.redirect_uri}
-    encoded = httpx.post(token_url(special), data=form,
-                         headers={"Authorization": basic(special.app["client_id"], secret)})
+    encoded = httpx.post(
+        token_url(special), data=form, headers={"Authorization": basic(special.app["client_id"], secret)}
+    )
     assert encoded.status_code == 200, encoded.text
 
     raw = base64.b64encode(f"{special.app['client_id']}:{secret}".encode()).decode()
@@ -264,7 +280,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(rp: RelyingParty, make_use
 
     replay = rp.token(grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert_fosite_error(replay, 400, "invalid_grant")
-    assert_fosite_error(rp.token(grant_type="refresh_token", refresh_token=second["refresh_token"]), 400, "invalid_grant")
+    assert_fosite_error(
+        rp.token(grant_type="refresh_token", refresh_token=second["refresh_token"]), 400, "invalid_grant"
+    )
     assert userinfo(rp, second["access_token"]).status_code == 401
 
 
@@ -272,11 +290,15 @@ def test_refresh_token_is_bound_to_its_client(rp: RelyingParty, make_user: MakeU
     user = make_user(app_id=rp.app["app_id"])
     body = tokens_for(rp, user, scope="openid offline_access")
     thief = other_rp(rp, grant_types=["authorization_code", "refresh_token"])
-    assert_fosite_error(thief.token(grant_type="refresh_token", refresh_token=body["refresh_token"]), 400, "invalid_grant")
+    assert_fosite_error(
+        thief.token(grant_type="refresh_token", refresh_token=body["refresh_token"]), 400, "invalid_grant"
+    )
 
 
 def test_unsupported_grant_type(rp: RelyingParty) -> None:
-    body = assert_fosite_error(rp.token(grant_type="password", username="a", password="b"), 400, "unsupported_grant_type")
+    body = assert_fosite_error(
+        rp.token(grant_type="password", username="a", password="b"), 400, "unsupported_grant_type"
+    )
     assert "password" in str(body["error_hint"])
 
 
@@ -285,14 +307,18 @@ def test_missing_grant_type_is_invalid_request(rp: RelyingParty) -> None:
 
 
 def test_json_body_is_invalid_request(rp: RelyingParty) -> None:
-    response = httpx.post(token_url(rp), json={"grant_type": "authorization_code", "code": "x"},
-                          auth=(rp.app["client_id"], rp.app["client_secret"]))
+    response = httpx.post(
+        token_url(rp),
+        json={"grant_type": "authorization_code", "code": "x"},
+        auth=(rp.app["client_id"], rp.app["client_secret"]),
+    )
     assert_fosite_error(response, 400, "invalid_request")
 
 
 def test_get_is_refused(rp: RelyingParty) -> None:
-    response = httpx.get(token_url(rp), params={"grant_type": "authorization_code"},
-                         auth=(rp.app["client_id"], rp.app["client_secret"]))
+    response = httpx.get(
+        token_url(rp), params={"grant_type": "authorization_code"}, auth=(rp.app["client_id"], rp.app["client_secret"])
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 

@@ -76,8 +76,9 @@ def test_refresh_token_is_not_an_access_token(rp: RelyingParty, make_user: MakeU
 def test_revoked_token_is_401(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     token = tokens_for(rp, user)["access_token"]
-    revoked = httpx.post(f"{rp.idp.issuer}oauth2/revoke", data={"token": token},
-                         auth=(rp.app["client_id"], rp.app["client_secret"]))
+    revoked = httpx.post(
+        f"{rp.idp.issuer}oauth2/revoke", data={"token": token}, auth=(rp.app["client_id"], rp.app["client_secret"])
+    )
     assert revoked.status_code == 200
     assert_unauthorized(userinfo(rp, token))
 
