@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import httpx
 import uvicorn
@@ -47,7 +48,7 @@ def check_idp(settings: Settings) -> None:
         raise IdpError(f"the identity provider's discovery document at {url} is not JSON") from None
     if not isinstance(document, dict):
         raise IdpError(f"the identity provider's discovery document at {url} is not a JSON object")
-    parse_discovery(document, settings=settings)
+    parse_discovery(document, settings=replace(settings, mutants=frozenset()))  # mutants act only while serving
 
 
 def _listen(port: int) -> socket.socket:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -125,6 +125,22 @@ class Harness:
         response = self.api("/api/userinfo", token)
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
+
+    def foreign_token(self, user: IdpAccount) -> str:
+        """A valid access token for ``user`` that the same IdP issued to another client."""
+        other = self.idp.client.create_app(redirect_uris=["http://127.0.0.1:9/cb"], name="Other app")
+        group = self.idp.client.create_group(f"other-{other['app_id']}")
+        self.idp.client.bind_group(group["id"], other["app_id"])
+        self.idp.client.add_member(group["id"], user.id)
+        query = {"client_id": other["client_id"], "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code",
+                 "scope": "openid email profile", "state": "s" * 20}
+        callback = self.idp_login(self.client(), f"{self.idp.issuer}oauth2/auth?{urlencode(query)}", user)
+        answer = httpx.post(
+            f"{self.idp.issuer}oauth2/token", auth=(other["client_id"], other["client_secret"]), trust_env=False,
+            data={"grant_type": "authorization_code", "code": parse_qs(urlsplit(callback).query)["code"][0],
+                  "redirect_uri": "http://127.0.0.1:9/cb"},
+        )
+        return str(answer.json()["access_token"])
 
     def close(self) -> None:
         """Close the clients this harness made."""

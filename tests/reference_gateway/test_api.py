@@ -5,14 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt as pyjwt
 import pytest
 
-from fixtures.http_login import http_login
 from fixtures.idp import RunningMockIdp
 from tests.reference_gateway.harness import Harness, harness
 
@@ -80,28 +77,10 @@ def test_token_expired_at_the_idp_is_refused(own_idp: RunningMockIdp) -> None:
         assert gw.api("/api/userinfo", token).status_code == 401
 
 
-def foreign_token(gw: Harness, user: Any) -> str:
-    """A valid access token for ``user`` issued by the same IdP to another client."""
-    other = gw.idp.client.create_app(redirect_uris=["http://127.0.0.1:9/cb"], name="Other app")
-    group = gw.idp.client.create_group(f"other-{other['app_id']}")
-    gw.idp.client.bind_group(group["id"], other["app_id"])
-    gw.idp.client.add_member(group["id"], user.id)
-    query = {"client_id": other["client_id"], "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code",
-             "scope": "openid email profile", "state": "s" * 20}
-    with httpx.Client(trust_env=False) as client:
-        callback = http_login(client, f"{gw.idp.issuer}oauth2/auth?{urlencode(query)}", user.email, user.password,
-                              idp_base=gw.idp.base_url)
-    code = parse_qs(urlsplit(callback).query)["code"][0]
-    answer = httpx.post(f"{gw.idp.issuer}oauth2/token", auth=(other["client_id"], other["client_secret"]),
-                        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:9/cb"},
-                        trust_env=False)
-    return str(answer.json()["access_token"])
-
-
 def test_token_issued_to_another_client_is_refused(gw: Harness) -> None:
     user = gw.user()
     gw.me(gw.signed_in(user))
-    token = foreign_token(gw, user)
+    token = gw.foreign_token(user)
     assert httpx.get(f"{gw.idp.issuer}userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert gw.api("/api/userinfo", token).status_code == 401
 
