@@ -41,7 +41,9 @@ def parser() -> argparse.ArgumentParser:
     server = cli.add_argument_group("server")
     server.add_argument("--host", help="address to listen on (default 127.0.0.1, or the settings file's)")
     server.add_argument("--port", type=int, help="port; 0 picks a free one (default 8090, or the settings file's)")
-    server.add_argument("--issuer", help="issuer URL (default http://HOST:PORT/, with the trailing slash)")
+    server.add_argument(
+        "--issuer", help="issuer URL; {port} in it becomes the port (default http://HOST:PORT/, trailing slash)"
+    )
     server.add_argument("--admin-key", help="x-api-key for the admin and control APIs (default: random)")
     server.add_argument("--config", type=Path, help="settings file (.toml or .json); replaces the app and user flags")
     server.add_argument(

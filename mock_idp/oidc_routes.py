@@ -30,16 +30,16 @@ async def jwks(request: Request, provider: Provider, entry: Entry) -> Response:
 
 async def authorize(request: Request, provider: Provider, entry: Entry) -> Response:
     """Start a login; SSO through the IdP session, else send the browser to the login page."""
-    params = single_values(request.query_params.multi_items())
-    client_id = params.get("client_id")
-    provider.note(entry, client_id=client_id)
     try:
+        params = single_values(request.query_params.multi_items())
+        provider.note(entry, client_id=params.get("client_id"))
         challenge = provider.start_authorization(params)
     except AuthorizeError as error:
         return RedirectResponse(provider.error_redirect(error.challenge, error.error), 303)
     except OAuthError as error:
         return HTMLResponse(pages.error_page(error), status_code=error.status)
     assert challenge.app is not None
+    client_id = challenge.app.client_id
     provider.note(entry, app_id=challenge.app.app_id)
     faulted = await intercept(provider, "authorize", entry, client_id=client_id)
     if faulted is not None:

@@ -114,9 +114,9 @@ class MockIdpSettings:
         return replace(self, port=port)
 
     def issuer_for(self, port: int) -> str:
-        """The issuer: the configured one, or ``http://host:port/`` (JumpCloud's trailing slash)."""
+        """The issuer: the configured one (``{port}`` in it becomes the port), or ``http://host:port/``."""
         if self.issuer:
-            return self.issuer
+            return self.issuer.replace("{port}", str(port))
         return f"http://{self.host}:{port}/"
 
     def to_dict(self) -> dict[str, Any]:

@@ -143,13 +143,13 @@ def test_wrong_password_is_refused_with_an_alert(rp: RelyingParty, make_user: Ma
     assert '<div role="alert">Authentication failed.</div>' in answer.text
 
 
-def test_repeated_parameter_is_invalid_request(rp: RelyingParty) -> None:
+def test_repeated_parameter_shows_the_error_page(rp: RelyingParty) -> None:
     response = httpx.get(rp.authorize_url() + "&scope=openid")
     assert response.status_code == 400
-    assert "location" not in response.headers
-    body = response.json()
-    assert body["error"] == "invalid_request"
-    assert "scope" in body["error_hint"]
+    assert "location" not in response.headers, "a request that cannot be trusted is never redirected"
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-error="invalid_request"' in response.text
+    assert "&#x27;scope&#x27; was included more than once" in response.text
 
 
 def test_a_successful_login_returns_code_scope_and_state(rp: RelyingParty, make_user: MakeUser) -> None:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import httpx
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # Starlette's notice about httpx, irrelevant to this one routing test
-    from starlette.testclient import TestClient
-
-from fixtures.idp import RunningMockIdp
-from mock_idp.app import create_app
+from fixtures.idp import RunningMockIdp, start_mock_idp
 from mock_idp.settings import AppSettings, MockIdpSettings
 
 
@@ -73,16 +66,16 @@ def test_jwks_holds_several_rsa_keys_each_with_a_kid(mock_idp: RunningMockIdp) -
 
 
 def test_path_prefixed_issuer_serves_every_route_under_its_prefix() -> None:
-    issuer = "http://testserver/tenant/"
-    app = AppSettings(redirect_uris=("http://testserver/cb",))
-    settings = MockIdpSettings(apps=(app,))
-    with TestClient(create_app(settings, issuer)) as client:
+    app = AppSettings(redirect_uris=("http://127.0.0.1:1/cb",))
+    settings = MockIdpSettings(issuer="http://127.0.0.1:{port}/tenant/", apps=(app,))
+    with start_mock_idp(settings) as idp, httpx.Client(base_url=idp.base_url) as client:
+        assert idp.issuer == f"{idp.base_url}/tenant/"
         found = client.get("/tenant/.well-known/openid-configuration").json()
-        assert found["issuer"] == issuer
-        assert found["authorization_endpoint"] == "http://testserver/tenant/oauth2/auth"
-        assert found["token_endpoint"] == "http://testserver/tenant/oauth2/token"
-        assert found["jwks_uri"] == "http://testserver/tenant/.well-known/jwks.json"
-        assert found["end_session_endpoint"] == "http://testserver/tenant/oauth2/sessions/logout"
+        assert found["issuer"] == idp.issuer
+        assert found["authorization_endpoint"] == f"{idp.issuer}oauth2/auth"
+        assert found["token_endpoint"] == f"{idp.issuer}oauth2/token"
+        assert found["jwks_uri"] == f"{idp.issuer}.well-known/jwks.json"
+        assert found["end_session_endpoint"] == f"{idp.issuer}oauth2/sessions/logout"
         assert client.get("/tenant/.well-known/jwks.json").json()["keys"]
         assert client.get("/.well-known/openid-configuration").status_code == 404
 
@@ -90,12 +83,11 @@ def test_path_prefixed_issuer_serves_every_route_under_its_prefix() -> None:
             "/tenant/oauth2/auth",
             params={
                 "client_id": app.client_id,
-                "redirect_uri": "http://testserver/cb",
+                "redirect_uri": "http://127.0.0.1:1/cb",
                 "response_type": "code",
                 "scope": "openid",
                 "state": "state-0123456789",
             },
-            follow_redirects=False,
         )
         assert authorize.status_code == 303
         assert authorize.headers["location"].startswith("/tenant/login?login_challenge=")
