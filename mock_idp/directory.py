@@ -80,6 +80,7 @@ class Directory:
         self.users: dict[str, User] = {}
         self.groups: dict[str, Group] = {}
         self.apps: dict[str, AppSettings] = {}
+        self._apps_by_client_id: dict[str, AppSettings] = {}
 
     # users
     def add_user(self, user: User) -> User:
@@ -144,6 +145,7 @@ class Directory:
         if self.app_by_client_id(app.client_id):
             raise ApiError(409, f"an app with client_id {app.client_id!r} already exists")
         self.apps[app.app_id] = app
+        self._apps_by_client_id[app.client_id] = app
         return app
 
     def app(self, app_id: str) -> AppSettings:
@@ -155,7 +157,7 @@ class Directory:
 
     def app_by_client_id(self, client_id: str) -> AppSettings | None:
         """The app whose OAuth client id is ``client_id``."""
-        return next((a for a in self.apps.values() if a.client_id == client_id), None)
+        return self._apps_by_client_id.get(client_id)
 
     def app_groups(self, user: User, app: AppSettings) -> list[str]:
         """Names of the user's groups bound to ``app``, in the order they were created."""

@@ -210,6 +210,8 @@ class FaultRegistry:
         self, kind: str, endpoint: str, *, user_refs: tuple[str, ...] = (), app_refs: tuple[str, ...] = ()
     ) -> Fault | None:
         """The first live fault of ``kind`` that applies here; counts one firing."""
+        if not self.faults:
+            return None
         users = {ref.lower() for ref in user_refs}
         apps = set(app_refs)
         for fault in self.faults:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mock_idp.app import ADMIN_PREFIX, create_app
 from mock_idp.control_routes import CONTROL_PREFIX
@@ -29,6 +31,47 @@ def bind(host: str, port: int) -> socket.socket:
         raise SettingsError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(1024)
     return sock
+
+
+class WriteCoalescer:
+    """A transport whose writes in one event-loop turn leave as one send.
+
+    uvicorn writes a response's head and body separately; on loopback each write wakes the client,
+    so joining them halves the wake-ups per request. Everything else goes to the real transport.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data``; the queue is sent once the running callback gives the loop back."""
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        """Send what is queued (dropped if the connection closed meanwhile, as nobody can read it)."""
+        if self._pending:
+            data, self._pending = b"".join(self._pending), []
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        """Send what is queued, then close."""
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol writing through a ``WriteCoalescer``."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(cast(asyncio.Transport, WriteCoalescer(transport, self.loop)))
 
 
 def describe(settings: MockIdpSettings, issuer: str, port: int) -> dict[str, Any]:
@@ -70,7 +113,13 @@ def serve(settings: MockIdpSettings, announce: Callable[[dict[str, Any]], None])
     issuer = settings.issuer_for(port)
     app = create_app(settings, issuer)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2, server_header=False
+        app,
+        http=CoalescingHttpToolsProtocol,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        server_header=False,
     )
     announce(describe(settings, issuer, port))
     uvicorn.Server(config).run(sockets=[sock])
