@@ -49,8 +49,17 @@ def user_json(user: User, settings: Settings) -> dict[str, object]:
     }
 
 
-UNREGISTERED = {"id": "", "name": "", "email": "", "status": "active", "role": "unregistered",
-                "groups": [], "is_admin": False, "verified": False, "tenancy_type": "selfhosted"}
+UNREGISTERED = {
+    "id": "",
+    "name": "",
+    "email": "",
+    "status": "active",
+    "role": "unregistered",
+    "groups": [],
+    "is_admin": False,
+    "verified": False,
+    "tenancy_type": "selfhosted",
+}
 
 
 class Denied(Exception):
@@ -141,19 +150,21 @@ async def serverconfig_auth(request: Request) -> Response:
     """Admin-or-auditor probe: the authentication settings, read only, secret withheld."""
     await _caller(request, ADMIN_OR_AUDITOR)
     settings: Settings = request.app.state.gateway.settings
-    return JSONResponse({
-        "auth_method": "oidc",
-        "oidc_config": {
-            "issuer_url": settings.issuer,
-            "client_id": settings.client_id,
-            "client_secret": "",
-            "groups_claim": settings.groups_claim,
-            "custom_scopes": list(settings.custom_scopes),
-            "audience": settings.audience or "",
-        },
-        "admin_role_name": settings.admin_group,
-        "auditor_role_name": settings.auditor_group,
-    })
+    return JSONResponse(
+        {
+            "auth_method": "oidc",
+            "oidc_config": {
+                "issuer_url": settings.issuer,
+                "client_id": settings.client_id,
+                "client_secret": "",
+                "groups_claim": settings.groups_claim,
+                "custom_scopes": list(settings.custom_scopes),
+                "audience": settings.audience or "",
+            },
+            "admin_role_name": settings.admin_group,
+            "auditor_role_name": settings.auditor_group,
+        }
+    )
 
 
 def _html(body: str, status_code: int = 200) -> HTMLResponse:
@@ -205,6 +216,10 @@ async def callback_html(request: Request) -> Response:
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     return JSONResponse({"message": error.detail}, status_code=error.status_code)
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    return JSONResponse({"message": "internal error"}, status_code=500)
 
 
 async def _denied(request: Request, error: Exception) -> Response:
@@ -268,7 +283,7 @@ def create_app(settings: Settings) -> ASGIApp:
         routes.append(Route("/login", login_html))
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: _http_error, Denied: _denied},
+        exception_handlers={HTTPException: _http_error, Denied: _denied, Exception: _unexpected},
         lifespan=lifespan,
     )
     app.state.gateway = gateway

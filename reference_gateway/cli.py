@@ -20,11 +20,26 @@ from reference_gateway.oidc import discovery_url, parse_discovery
 from reference_gateway.settings import Settings, load_settings
 
 PROG = "reference-gateway"
+EPILOG = """\
+environment (Hoop's):
+  API_URL, PORT (8009), IDP_ISSUER, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_AUDIENCE,
+  IDP_CUSTOM_SCOPES, IDP_GROUPS_CLAIM (https://app.hoop.dev/groups), ADMIN_USERNAME (admin),
+  AUDITOR_USERNAME (auditor), URL_TOKEN_EXCHANGE (force)
+environment (the reference gateway's own):
+  REFGW_DATABASE     SQLite file (default: in memory)
+  REFGW_IDP_TIMEOUT  seconds allowed for each IdP call (default 5)
+  REFGW_STATE_TTL    seconds a login state stays usable (default 600)
+  REFGW_MUTANT       comma-separated mutants to switch on (see --list-mutants); never for real use
+access tokens are checked at the IdP's userinfo on every API call (no cache): a revoked
+token is refused at once.
+exit status: 0 stopped, 1 identity provider unusable at start, 2 bad configuration."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="A strict reference implementation of the Hoop gateway's OIDC contract. "
         "Configured by Hoop's environment variables (API_URL, PORT, IDP_ISSUER, IDP_CLIENT_ID, ...).",
     )
@@ -67,8 +82,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = _parser().parse_args(argv)
     if args.list_mutants:
         if args.json:
-            print(json.dumps({m.name: {"checks": list(m.checks), "description": m.description}
-                              for m in MUTANTS.values()}, indent=2))
+            print(
+                json.dumps(
+                    {m.name: {"checks": list(m.checks), "description": m.description} for m in MUTANTS.values()},
+                    indent=2,
+                )
+            )
         else:
             print(listing())
         return 0

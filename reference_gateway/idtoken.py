@@ -77,7 +77,7 @@ async def verify_signature(
         if mutant("accept_any_signature"):
             return _unverified(token)
         return jwt.decode(token, key.key, algorithms=[alg], options=_SIGNATURE_ONLY)
-    except jwt.PyJWTError as error:
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise TokenRejected(f"invalid token: {type(error).__name__}") from None
 
 
@@ -90,7 +90,9 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
-def check_id_token_claims(claims: dict[str, Any], expected: Expected, *, settings: Settings, now: float | None = None) -> None:
+def check_id_token_claims(
+    claims: dict[str, Any], expected: Expected, *, settings: Settings, now: float | None = None
+) -> None:
     """Validate the claims of a signature-checked ID token; raise ``TokenRejected`` on the first fault."""
     now = time.time() if now is None else now
     if claims.get("iss") != expected.issuer and not settings.mutant("skip_iss_check"):

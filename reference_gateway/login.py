@@ -53,8 +53,16 @@ def _https(request: Request, settings: Settings) -> bool:
     return (settings.secure_origin or forwarded == "https") and not settings.mutant("cookie_never_secure")
 
 
-def _cookie(name: str, value: str, *, secure: bool, max_age: int | None = None, path: str = "/",
-            httponly: bool = True, samesite: bool = True) -> str:
+def _cookie(
+    name: str,
+    value: str,
+    *,
+    secure: bool,
+    max_age: int | None = None,
+    path: str = "/",
+    httponly: bool = True,
+    samesite: bool = True,
+) -> str:
     attributes = [f"{name}={value}", f"Path={path}"]
     if max_age is not None:
         attributes.append(f"Max-Age={max_age}")
@@ -167,8 +175,9 @@ async def api_callback(request: Request) -> Response:
     if not _usable(gateway, login, request.cookies.get(BINDING_COOKIE, "")):
         if login is not None or not settings.mutant("skip_state_check"):
             return JSONResponse(STATE_ERROR, status_code=400)
-        login = LoginState(state=state, redirect=CLI_LISTENER, code_verifier=None, nonce=None,
-                           binding_hash="", created_at=time.time())
+        login = LoginState(
+            state=state, redirect=CLI_LISTENER, code_verifier=None, nonce=None, binding_hash="", created_at=time.time()
+        )
     assert login is not None
     try:
         access_token = await _complete(gateway, login, query.get("code", ""))
@@ -232,8 +241,12 @@ async def _complete(gateway: Gateway, login: LoginState, code: str) -> str:
             settings=settings,
             id_token=True,
         )
-        expected = Expected(issuer=settings.issuer, client_id=settings.client_id, nonce=login.nonce,
-                            algorithms=frozenset(discovery.signing_algs))
+        expected = Expected(
+            issuer=settings.issuer,
+            client_id=settings.client_id,
+            nonce=login.nonce,
+            algorithms=frozenset(discovery.signing_algs),
+        )
         check_id_token_claims(claims, expected, settings=settings)
     elif not settings.mutant("no_id_token_required"):
         raise TokenRejected("the token response has no id_token")
@@ -286,13 +299,18 @@ def _sign_in(gateway: Gateway, subject: str, claims: dict[str, Any], userinfo: d
     if existing is None:
         try:
             return store.create_user(
-                email=email, name=name, subject=subject, groups=claimed or [], email_verified=verified,
+                email=email,
+                name=name,
+                subject=subject,
+                groups=claimed or [],
+                email_verified=verified,
                 first_group=None if settings.mutant("no_first_admin") else settings.admin_group,
             )
         except sqlite3.IntegrityError:
             raise LoginRefused("the same user is being created by a concurrent login") from None
-    groups = existing.groups if settings.mutant("groups_sync_on_create_only") else synced_groups(
-        existing.groups, claimed, settings
+    groups = (
+        existing.groups
+        if settings.mutant("groups_sync_on_create_only")
+        else synced_groups(existing.groups, claimed, settings)
     )
     return store.save_user(replace(existing, name=name, subject=subject, groups=tuple(groups), email_verified=verified))
-

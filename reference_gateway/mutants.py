@@ -47,7 +47,9 @@ MUTANTS: dict[str, Mutant] = {
         _m("ignore_custom_scopes", "LOGIN-09", "ignores IDP_CUSTOM_SCOPES"),
         _m("no_login_page", "LOGIN-10", "serves no /login page (the IdP portal tile leads nowhere)"),
         # the callback
-        _m("ignore_stored_redirect", "CB-01", "after login sends the browser to API_URL/ instead of the requested page"),
+        _m(
+            "ignore_stored_redirect", "CB-01", "after login sends the browser to API_URL/ instead of the requested page"
+        ),
         _m("client_secret_post", "CB-02", "sends the client secret in the token request body"),
         _m("ignore_idp_error", "CB-03", "ignores error= on the callback and exchanges the (absent) code anyway"),
         _m("skip_state_check", "CB-04 CB-05", "accepts a missing or unknown state"),
@@ -81,16 +83,29 @@ MUTANTS: dict[str, Mutant] = {
         _m("cookie_no_samesite", "SESS-03", "session cookie without SameSite"),
         _m("cookie_path_api", "SESS-03", "session cookie with Path=/api"),
         _m("cookie_never_secure", "SESS-04", "session cookie never Secure, even behind HTTPS"),
-        _m("redirect_via_html_page", "SESS-05", "answers the callback with an HTML page that loads a third-party script"),
+        _m(
+            "redirect_via_html_page",
+            "SESS-05",
+            "answers the callback with an HTML page that loads a third-party script",
+        ),
         _m("accept_query_token", "SESS-06", "accepts ?access_token= in place of the Authorization header"),
         # the API token
-        _m("skip_userinfo_validation", "TOKEN-01 TOKEN-02 TOKEN-03 TOKEN-10",
-           "accepts any token it issued without asking userinfo"),
+        _m(
+            "skip_userinfo_validation",
+            "TOKEN-01 TOKEN-02 TOKEN-03 TOKEN-10",
+            "accepts any token it issued without asking userinfo",
+        ),
         _m("cache_userinfo_forever", "TOKEN-02 TOKEN-03 TOKEN-10", "caches a good userinfo answer forever"),
         _m("accept_userinfo_errors", "TOKEN-04 LOAD-02", "fails open when userinfo answers 5xx or 429"),
-        _m("trust_unparseable_userinfo", "TOKEN-05", "fails open when userinfo answers 200 with a body that is not JSON"),
+        _m(
+            "trust_unparseable_userinfo",
+            "TOKEN-05",
+            "fails open when userinfo answers 200 with a body that is not JSON",
+        ),
         _m("no_userinfo_timeout", "TOKEN-06", "calls userinfo without a timeout"),
-        _m("unknown_tokens_unregistered", "TOKEN-07", "lets a token it never handed out in as an 'unregistered' caller"),
+        _m(
+            "unknown_tokens_unregistered", "TOKEN-07", "lets a token it never handed out in as an 'unregistered' caller"
+        ),
         _m("accept_foreign_tokens", "TOKEN-08", "accepts tokens it did not obtain, mapping them by userinfo sub"),
         _m("lenient_authorization_header", "TOKEN-09", "accepts any case of 'bearer' and any whitespace"),
         _m("crash_on_malformed_jwt", "TOKEN-09", "lets a malformed three-part token escape as a 500"),
@@ -138,6 +153,4 @@ def covered_checks(mutants: Iterable[Mutant] | None = None) -> set[str]:
 def listing() -> str:
     """One line per mutant: name, the checks it must make fail, what it breaks."""
     width = max(len(name) for name in MUTANTS)
-    return "\n".join(
-        f"{m.name:<{width}}  {','.join(m.checks):<36}  {m.description}" for m in MUTANTS.values()
-    )
+    return "\n".join(f"{m.name:<{width}}  {','.join(m.checks):<36}  {m.description}" for m in MUTANTS.values())

@@ -140,9 +140,7 @@ class IdpClient:
         if self._discovery_failure is not None and self._settings.mutant("discovery_failure_sticky"):
             raise self._discovery_failure
         try:
-            response = await self._bounded(
-                lambda: self._http.get(discovery_url(self._settings.issuer)), "discovery"
-            )
+            response = await self._bounded(lambda: self._http.get(discovery_url(self._settings.issuer)), "discovery")
             if response.status_code != 200:
                 raise IdpError(f"discovery answered {response.status_code}")
             self._discovery = parse_discovery(_json_object(response, "discovery"), settings=self._settings)
@@ -199,7 +197,10 @@ class IdpClient:
         bounded = not settings.mutant("no_token_timeout")
         response = await self._bounded(
             lambda: self._http.post(
-                discovery.token_endpoint, data=form, headers=headers, timeout=None if not bounded else httpx.USE_CLIENT_DEFAULT
+                discovery.token_endpoint,
+                data=form,
+                headers=headers,
+                timeout=None if not bounded else httpx.USE_CLIENT_DEFAULT,
             ),
             "token endpoint",
             bounded=bounded,

@@ -120,7 +120,7 @@ class Store:
             row = self._db.execute("SELECT * FROM login_states WHERE state = ?", (state,)).fetchone()
         if row is None:
             return None
-        return LoginState(**{key: row[key] for key in row.keys()} | {"used": bool(row["used"])})
+        return LoginState(**{key: row[key] for key in row.keys()} | {"used": bool(row["used"])})  # noqa: SIM118 - a Row iterates values
 
     def consume_login_state(self, state: str) -> bool:
         """Mark ``state`` used; ``True`` only for the call that did so."""
@@ -227,4 +227,3 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT user_id FROM tokens WHERE token_hash = ?", (token_hash,)).fetchone()
         return None if row is None else str(row["user_id"])
-

@@ -96,7 +96,11 @@ class Harness:
         return http_login(client, login_url, user.email, user.password, idp_base=self.idp.base_url)
 
     def login(
-        self, user: IdpAccount, *, redirect: str | None = None, client: httpx.Client | None = None,
+        self,
+        user: IdpAccount,
+        *,
+        redirect: str | None = None,
+        client: httpx.Client | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Login:
         """A whole login over HTTP; the callback's answer is not followed."""
@@ -132,13 +136,23 @@ class Harness:
         group = self.idp.client.create_group(f"other-{other['app_id']}")
         self.idp.client.bind_group(group["id"], other["app_id"])
         self.idp.client.add_member(group["id"], user.id)
-        query = {"client_id": other["client_id"], "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code",
-                 "scope": "openid email profile", "state": "s" * 20}
+        query = {
+            "client_id": other["client_id"],
+            "redirect_uri": "http://127.0.0.1:9/cb",
+            "response_type": "code",
+            "scope": "openid email profile",
+            "state": "s" * 20,
+        }
         callback = self.idp_login(self.client(), f"{self.idp.issuer}oauth2/auth?{urlencode(query)}", user)
         answer = httpx.post(
-            f"{self.idp.issuer}oauth2/token", auth=(other["client_id"], other["client_secret"]), trust_env=False,
-            data={"grant_type": "authorization_code", "code": parse_qs(urlsplit(callback).query)["code"][0],
-                  "redirect_uri": "http://127.0.0.1:9/cb"},
+            f"{self.idp.issuer}oauth2/token",
+            auth=(other["client_id"], other["client_secret"]),
+            trust_env=False,
+            data={
+                "grant_type": "authorization_code",
+                "code": parse_qs(urlsplit(callback).query)["code"][0],
+                "redirect_uri": "http://127.0.0.1:9/cb",
+            },
         )
         return str(answer.json()["access_token"])
 
@@ -150,8 +164,12 @@ class Harness:
 
 @contextmanager
 def harness(
-    idp: RunningMockIdp, *, extra_env: Mapping[str, str] | None = None, mutant: str | None = None,
-    warm_up: bool = True, **app_fields: Any,
+    idp: RunningMockIdp,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    mutant: str | None = None,
+    warm_up: bool = True,
+    **app_fields: Any,
 ) -> Iterator[Harness]:
     """A gateway of its own with an app of its own at ``idp``.
 
@@ -161,8 +179,12 @@ def harness(
     port = free_port()
     app = idp.client.create_app(redirect_uris=[f"http://127.0.0.1:{port}/api/callback"], **app_fields)
     with start_reference_gateway(
-        issuer=idp.issuer, client_id=app["client_id"], client_secret=app["client_secret"],
-        extra_env=extra_env, mutant=mutant, port=port,
+        issuer=idp.issuer,
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        extra_env=extra_env,
+        mutant=mutant,
+        port=port,
     ) as gateway:
         running = Harness(idp=idp, app=app, gateway=gateway)
         try:

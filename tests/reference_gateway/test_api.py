@@ -34,8 +34,19 @@ def test_valid_token_is_checked_at_userinfo_on_every_call(gw: Harness) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["bearer {t}", "Bearer  {t}", "Basic {t}", "", "Bearer", "{t}", "Bearer {t} x", "Bearer a.b.c",
-     "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "Bearer ....", "Bearer \u2603"],
+    [
+        "bearer {t}",
+        "Bearer  {t}",
+        "Basic {t}",
+        "",
+        "Bearer",
+        "{t}",
+        "Bearer {t} x",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        "Bearer ....",
+        "Bearer \u2603",
+    ],
 )
 def test_malformed_authorization_is_401(gw: Harness, header: str) -> None:
     token = gw.signed_in(gw.user())
@@ -54,8 +65,10 @@ def test_revoked_token_is_refused_at_once(gw: Harness) -> None:
     token = gw.signed_in(gw.user())
     gw.me(token)
     revoked = httpx.post(
-        f"{gw.idp.issuer}oauth2/revoke", data={"token": token},
-        auth=(gw.app["client_id"], gw.app["client_secret"]), trust_env=False,
+        f"{gw.idp.issuer}oauth2/revoke",
+        data={"token": token},
+        auth=(gw.app["client_id"], gw.app["client_secret"]),
+        trust_env=False,
     )
     assert revoked.status_code == 200
     assert gw.api("/api/userinfo", token).status_code == 401
@@ -94,7 +107,7 @@ def test_token_issued_to_another_client_is_refused(gw: Harness) -> None:
         {"status": 200, "body": "<html>hi</html>", "content_type": "text/html"},
         {"status": 200, "body": "{bad json", "content_type": "application/json"},
         {"status": 200, "body": "[]", "content_type": "application/json"},
-        {"status": 200, "body": "{\"no\": \"sub\"}", "content_type": "application/json"},
+        {"status": 200, "body": '{"no": "sub"}', "content_type": "application/json"},
     ],
 )
 def test_userinfo_failure_fails_closed(gw: Harness, params: dict[str, object]) -> None:
@@ -193,8 +206,13 @@ def test_inactive_user_is_refused_on_the_api_and_at_login(gw: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [(b"{not json", 400), (b"[]", 422), (b'{"status": "gone"}', 422), (b'{"groups": [1]}', 422),
-     (b'{"name": ""}', 422)],
+    [
+        (b"{not json", 400),
+        (b"[]", 422),
+        (b'{"status": "gone"}', 422),
+        (b'{"groups": [1]}', 422),
+        (b'{"name": ""}', 422),
+    ],
 )
 def test_bad_user_update_is_a_clear_4xx(gw: Harness, body: bytes, status: int) -> None:
     admin = gw.signed_in(gw.user("admin"))

@@ -184,9 +184,21 @@ def test_expired_state_is_refused(mock_idp) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize(
     "tamper",
     [
-        "bad_signature", "alg_none", "hs256_client_secret", "hs256_public_key", "wrong_iss", "wrong_aud",
-        "extra_aud", "wrong_azp", "expired", "missing_exp", "missing_sub", "missing_iat", "iat_future",
-        "wrong_nonce", "unknown_key",
+        "bad_signature",
+        "alg_none",
+        "hs256_client_secret",
+        "hs256_public_key",
+        "wrong_iss",
+        "wrong_aud",
+        "extra_aud",
+        "wrong_azp",
+        "expired",
+        "missing_exp",
+        "missing_sub",
+        "missing_iat",
+        "iat_future",
+        "wrong_nonce",
+        "unknown_key",
     ],
 )
 def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:

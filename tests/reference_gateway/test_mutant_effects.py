@@ -226,13 +226,24 @@ def _(gw: Harness) -> None:
 
 
 for _mutant, _tamper in {
-    "accept_any_signature": "bad_signature", "accept_alg_none": "alg_none", "accept_hs256": "hs256_client_secret",
-    "skip_iss_check": "wrong_iss", "skip_aud_check": "wrong_aud", "allow_extra_aud": "extra_aud",
-    "skip_azp_check": "wrong_azp", "skip_exp_check": "expired", "allow_missing_exp": "missing_exp",
-    "skip_iat_check": "iat_future", "skip_nonce_check": "wrong_nonce", "allow_missing_sub": "missing_sub",
+    "accept_any_signature": "bad_signature",
+    "accept_alg_none": "alg_none",
+    "accept_hs256": "hs256_client_secret",
+    "skip_iss_check": "wrong_iss",
+    "skip_aud_check": "wrong_aud",
+    "allow_extra_aud": "extra_aud",
+    "skip_azp_check": "wrong_azp",
+    "skip_exp_check": "expired",
+    "allow_missing_exp": "missing_exp",
+    "skip_iat_check": "iat_future",
+    "skip_nonce_check": "wrong_nonce",
+    "allow_missing_sub": "missing_sub",
 }.items():
-    shows(_mutant)(lambda gw, tamper=_tamper: None if succeeded(login_with_fault(gw, "id_token", tamper=tamper))
-                   else pytest.fail(f"{tamper} refused"))
+    shows(_mutant)(
+        lambda gw, tamper=_tamper: (
+            None if succeeded(login_with_fault(gw, "id_token", tamper=tamper)) else pytest.fail(f"{tamper} refused")
+        )
+    )
 
 
 @shows("no_id_token_required")
@@ -361,8 +372,9 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    gw.idp.client.add_fault("respond", endpoint="userinfo", user=user.email, status=200, body="<html>",
-                            content_type="text/html")
+    gw.idp.client.add_fault(
+        "respond", endpoint="userinfo", user=user.email, status=200, body="<html>", content_type="text/html"
+    )
     assert gw.api("/api/userinfo", token).status_code == 200
 
 
@@ -512,8 +524,10 @@ def test_every_mutant_has_a_scenario() -> None:
 def test_mutant_breaks_its_rule(name: str, mock_idp: RunningMockIdp) -> None:
     scenario = SCENARIOS[name]
     if scenario.own_idp:
-        with start_mock_idp() as own, harness(own, mutant=name, extra_env=scenario.env, warm_up=scenario.warm_up,
-                                              **scenario.app) as gw:
+        with (
+            start_mock_idp() as own,
+            harness(own, mutant=name, extra_env=scenario.env, warm_up=scenario.warm_up, **scenario.app) as gw,
+        ):
             scenario.run(gw)
         return
     try:

@@ -13,8 +13,12 @@ from reference_gateway.idtoken import Expected, check_access_token_claims, check
 from reference_gateway.redirects import redirect_allowed, token_in_url
 from reference_gateway.settings import Settings, load_settings
 
-ENV = {"API_URL": "http://127.0.0.1:8009/", "IDP_ISSUER": "http://idp.test/", "IDP_CLIENT_ID": "client",
-       "IDP_CLIENT_SECRET": "secret"}
+ENV = {
+    "API_URL": "http://127.0.0.1:8009/",
+    "IDP_ISSUER": "http://idp.test/",
+    "IDP_CLIENT_ID": "client",
+    "IDP_CLIENT_SECRET": "secret",
+}
 SETTINGS = load_settings(ENV)
 NOW = 1_800_000_000.0
 EXPECTED = Expected(issuer="http://idp.test/", client_id="client", nonce="n-1", algorithms=frozenset({"RS256"}))
@@ -54,14 +58,25 @@ def test_settings_errors_name_the_variable(change: dict[str, str], message: str)
 
 
 def test_settings_parse_every_variable() -> None:
-    settings = load_settings(ENV | {
-        "PORT": "9000", "IDP_AUDIENCE": "aud", "IDP_CUSTOM_SCOPES": "groups,,offline_access,email",
-        "IDP_GROUPS_CLAIM": "memberOf", "ADMIN_USERNAME": "admins", "AUDITOR_USERNAME": "audit",
-        "URL_TOKEN_EXCHANGE": "force", "REFGW_MUTANT": "no_pkce, no_nonce", "REFGW_IDP_TIMEOUT": "1.5",
-    })
+    settings = load_settings(
+        ENV
+        | {
+            "PORT": "9000",
+            "IDP_AUDIENCE": "aud",
+            "IDP_CUSTOM_SCOPES": "groups,,offline_access,email",
+            "IDP_GROUPS_CLAIM": "memberOf",
+            "ADMIN_USERNAME": "admins",
+            "AUDITOR_USERNAME": "audit",
+            "URL_TOKEN_EXCHANGE": "force",
+            "REFGW_MUTANT": "no_pkce, no_nonce",
+            "REFGW_IDP_TIMEOUT": "1.5",
+        }
+    )
     assert settings.port == 9000 and settings.audience == "aud"
     assert settings.custom_scopes == ("groups", "offline_access")
-    assert settings.groups_claim == "memberOf" and settings.admin_group == "admins" and settings.auditor_group == "audit"
+    assert (
+        settings.groups_claim == "memberOf" and settings.admin_group == "admins" and settings.auditor_group == "audit"
+    )
     assert settings.force_url_token and settings.idp_timeout == 1.5
     assert settings.mutants == {"no_pkce", "no_nonce"}
 
@@ -117,9 +132,21 @@ def test_good_id_token_claims_pass() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"iss": "http://idp.test"}, {"iss": None}, {"aud": ["other"]}, {"aud": None}, {"aud": ["client", "other"]},
-        {"azp": "other"}, {"exp": NOW - 3600}, {"exp": None}, {"exp": "tomorrow"}, {"iat": None},
-        {"iat": NOW + 86400}, {"nonce": "n-2"}, {"nonce": None}, {"sub": ""}, {"sub": 7},
+        {"iss": "http://idp.test"},
+        {"iss": None},
+        {"aud": ["other"]},
+        {"aud": None},
+        {"aud": ["client", "other"]},
+        {"azp": "other"},
+        {"exp": NOW - 3600},
+        {"exp": None},
+        {"exp": "tomorrow"},
+        {"iat": None},
+        {"iat": NOW + 86400},
+        {"nonce": "n-2"},
+        {"nonce": None},
+        {"sub": ""},
+        {"sub": 7},
     ],
 )
 def test_bad_id_token_claims_are_rejected(changes: dict[str, Any]) -> None:
@@ -129,8 +156,12 @@ def test_bad_id_token_claims_are_rejected(changes: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "claims",
-    [{"iss": "http://other/", "exp": time.time() + 60, "sub": "u"}, {"iss": "http://idp.test/", "sub": "u"},
-     {"iss": "http://idp.test/", "exp": time.time() - 3600, "sub": "u"}, {"iss": "http://idp.test/", "exp": time.time()}],
+    [
+        {"iss": "http://other/", "exp": time.time() + 60, "sub": "u"},
+        {"iss": "http://idp.test/", "sub": "u"},
+        {"iss": "http://idp.test/", "exp": time.time() - 3600, "sub": "u"},
+        {"iss": "http://idp.test/", "exp": time.time()},
+    ],
 )
 def test_bad_jwt_access_token_claims_are_rejected(claims: dict[str, Any]) -> None:
     with pytest.raises(TokenRejected):
