@@ -112,7 +112,10 @@ class IdpClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self._settings = settings
         self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.idp_timeout), follow_redirects=False, trust_env=False
+            timeout=httpx.Timeout(settings.idp_timeout),
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+            follow_redirects=False,
+            trust_env=False,
         )
         self._discovery: Discovery | None = None
         self._discovered_at = 0.0

@@ -177,6 +177,7 @@ def harness(
     are not the gateway's very first (who becomes admin).
     """
     port = free_port()
+    app_fields.setdefault("login_url", f"http://127.0.0.1:{port}/login")
     app = idp.client.create_app(redirect_uris=[f"http://127.0.0.1:{port}/api/callback"], **app_fields)
     with start_reference_gateway(
         issuer=idp.issuer,

@@ -32,3 +32,14 @@ def test_browser_login_through_the_api_login_url(gw: Harness, page: Page) -> Non
     log_in(page, user.email, user.password)
     page.wait_for_url(f"{gw.url}/callback")
     assert page.locator("#email").inner_text() == user.email
+
+
+def test_login_from_the_idp_portal_tile(gw: Harness, page: Page) -> None:
+    user = gw.user()
+    page.goto(f"{gw.idp.issuer}userconsole")
+    log_in(page, user.email, user.password)
+    page.get_by_role("link", name=gw.app["name"]).click()
+    page.wait_for_url(f"{gw.url}/login")
+    page.get_by_role("button", name="Sign in").click()  # the IdP session completes the login without the form
+    page.wait_for_url(f"{gw.url}/callback")
+    assert page.locator("#email").inner_text() == user.email
