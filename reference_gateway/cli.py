@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import httpx
@@ -77,7 +77,7 @@ def _listen(port: int) -> socket.socket:
     return sock
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the gateway until it is stopped; return the exit status."""
     args = _parser().parse_args(argv)
     if args.list_mutants:
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             print(listing())
         return 0
     try:
-        settings = load_settings(os.environ if environ is None else environ)
+        settings = load_settings(os.environ)
         sock = _listen(settings.port)
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

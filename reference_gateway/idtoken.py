@@ -38,7 +38,6 @@ class Expected:
     issuer: str
     client_id: str
     nonce: str | None
-    algorithms: frozenset[str]
 
 
 def _unverified(token: str) -> dict[str, Any]:

@@ -245,7 +245,6 @@ async def _complete(gateway: Gateway, login: LoginState, code: str) -> str:
             issuer=settings.issuer,
             client_id=settings.client_id,
             nonce=login.nonce,
-            algorithms=frozenset(discovery.signing_algs),
         )
         check_id_token_claims(claims, expected, settings=settings)
     elif not settings.mutant("no_id_token_required"):

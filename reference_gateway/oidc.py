@@ -19,6 +19,8 @@ from reference_gateway.settings import Settings
 
 T = TypeVar("T")
 
+JWKS_REFETCH_INTERVAL = 10.0
+"""Least seconds between two JWKS refetches caused by an unknown ``kid`` on the API path."""
 DISCOVERY_MAX_AGE = 60.0
 """Seconds the API path keeps using a discovery document before re-reading it (logins always re-read)."""
 
@@ -109,9 +111,9 @@ def basic_auth_header(client_id: str, client_secret: str) -> str:
 class IdpClient:
     """Talks to the IdP over HTTP. Every call is bounded by ``settings.idp_timeout``."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._http = http or httpx.AsyncClient(
+        self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.idp_timeout),
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
             follow_redirects=False,
@@ -122,6 +124,7 @@ class IdpClient:
         self._discovery_failure: IdpError | None = None
         self._jwks: dict[str, jwt.PyJWK] | None = None
         self._jwks_failure: IdpError | None = None
+        self._jwks_fetched_at = float("-inf")
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
@@ -172,16 +175,21 @@ class IdpClient:
             if response.status_code != 200:
                 raise IdpError(f"JWKS answered {response.status_code}")
             self._jwks = _parse_jwks(_json_object(response, "JWKS"))
+            self._jwks_fetched_at = time.monotonic()
         except IdpError as error:
             self._jwks_failure = error
             raise
         return self._jwks
 
     async def signing_key(self, discovery: Discovery, kid: str, *, fresh: bool) -> jwt.PyJWK | None:
-        """The JWKS key ``kid``: from a fresh JWKS when ``fresh``, else cached with one refetch if unknown."""
+        """The JWKS key ``kid``: from a fresh JWKS when ``fresh``, else cached with one refetch if unknown.
+
+        Unknown-``kid`` refetches are at most one per ``JWKS_REFETCH_INTERVAL`` (forged tokens cannot hammer the IdP).
+        """
         if self._jwks is not None and self._settings.mutant("jwks_cached_forever"):
             return self._jwks.get(kid)
-        if fresh or self._jwks is None or kid not in self._jwks:
+        stale = time.monotonic() - self._jwks_fetched_at >= JWKS_REFETCH_INTERVAL
+        if fresh or self._jwks is None or (kid not in self._jwks and stale):
             await self._fetch_jwks(discovery)
         assert self._jwks is not None
         return self._jwks.get(kid)

@@ -21,7 +21,7 @@ ENV = {
 }
 SETTINGS = load_settings(ENV)
 NOW = 1_800_000_000.0
-EXPECTED = Expected(issuer="http://idp.test/", client_id="client", nonce="n-1", algorithms=frozenset({"RS256"}))
+EXPECTED = Expected(issuer="http://idp.test/", client_id="client", nonce="n-1")
 
 
 def test_settings_defaults() -> None:
