@@ -22,6 +22,7 @@ import httpx
 
 from bench.load import Endpoint, ResponseError, Run, drive
 from bench.providers import REDIRECT_URI, Target, mock_jumpcloud, oidc_provider_mock
+from bench.startup import startup_rows, timed_starts
 
 TARGETS = {"token": 10.0, "userinfo": 2.0}
 """The throughput ratio (ours / theirs) each endpoint should reach."""
@@ -54,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=40.0,
         help="seconds one provider may spend on one endpoint (default %(default)s)",
+    )
+    cli.add_argument(
+        "--starts", type=int, default=5, help="timed starts of the mock and the reference gateway (default %(default)s)"
     )
     cli.add_argument("--server-logs", type=Path, help="keep the providers' logs in this directory")
     return cli
@@ -197,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.userinfo_requests is None:
         args.userinfo_requests = 10 * args.requests
-    if min(args.requests, args.userinfo_requests, args.concurrency, args.rounds) < 1 or args.warmup < 0:
-        cli.error("request counts, --concurrency and --rounds must be positive, --warmup not negative")
+    if min(args.requests, args.userinfo_requests, args.concurrency, args.rounds, args.starts) < 1 or args.warmup < 0:
+        cli.error("request counts, --concurrency, --rounds and --starts must be positive, --warmup not negative")
     if args.time_limit <= 0:
         cli.error("--time-limit must be positive")
     print(
@@ -220,7 +224,12 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         results = runner.run(measure(targets, codes, args))
+        stack.close()
+        starts = timed_starts(args.starts, logs)
     print()
     for line in rows(results, targets[0].name, targets[1].name):
+        print(line)
+    print()
+    for line in startup_rows(*starts):
         print(line)
     return 0

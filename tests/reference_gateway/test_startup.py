@@ -1,4 +1,4 @@
-"""Starting the gateway: ready within a second, and one readable line for every bad start."""
+"""Starting the gateway: healthy and serving, and one readable line for every bad start."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +43,13 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int,
     assert "Traceback" not in result.stderr
 
 
-def test_ready_within_a_second_and_serving(mock_idp: RunningMockIdp) -> None:
-    timings = []
-    for _ in range(3):
-        began = time.monotonic()
-        with start_reference_gateway(
-            issuer=mock_idp.issuer, client_id=mock_idp.app["client_id"], client_secret=mock_idp.app["client_secret"]
-        ) as gateway:
-            timings.append(time.monotonic() - began)
-            assert httpx.get(f"{gateway.url}/api/login", trust_env=False).status_code == 200
-    # about 0.5 s on an idle machine; the bound leaves room for a loaded CI runner
-    assert min(timings) < 2.0, f"ready after {min(timings):.2f} s at best"
+def test_starts_healthy_and_serving(mock_idp: RunningMockIdp) -> None:
+    """Start-up time (under a second) is measured by ``./run bench``, not here."""
+    with start_reference_gateway(
+        issuer=mock_idp.issuer, client_id=mock_idp.app["client_id"], client_secret=mock_idp.app["client_secret"]
+    ) as gateway:
+        assert httpx.get(f"{gateway.url}/api/healthz", trust_env=False).status_code == 200
+        assert httpx.get(f"{gateway.url}/api/login", trust_env=False).json()["login_url"].startswith(mock_idp.issuer)
 
 
 @pytest.mark.parametrize(
