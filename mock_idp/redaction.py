@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_NAMES = frozenset(
     {
@@ -24,6 +25,8 @@ SECRET_NAMES = frozenset(
         "login_challenge",
     }
 )
+URL_HEADERS = frozenset({"referer", "location", "origin"})
+"""Headers holding a URL whose query may carry a secret (a code, a token)."""
 
 
 def redact(value: str) -> str:
@@ -37,13 +40,24 @@ def redact_authorization(value: str) -> str:
     return f"{scheme} {redact(credentials)}" if credentials else redact(value)
 
 
+def redact_url(value: str) -> str:
+    """A URL with the secret-named parameters of its query redacted."""
+    parts = urlsplit(value)
+    if not parts.query:
+        return value
+    query = redact_mapping(dict(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="<>:")))
+
+
 def redact_mapping(values: Mapping[str, str]) -> dict[str, str]:
-    """A copy with every secret-named entry (case-insensitive) redacted."""
+    """A copy with every secret-named entry (case-insensitive) redacted, and secrets in URL headers."""
     redacted = {}
     for name, value in values.items():
         lowered = name.lower()
         if lowered == "authorization":
             redacted[name] = redact_authorization(value)
+        elif lowered in URL_HEADERS:
+            redacted[name] = redact_url(value)
         elif lowered in SECRET_NAMES or lowered.startswith("totp"):
             redacted[name] = redact(value)
         else:

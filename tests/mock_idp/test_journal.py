@@ -183,3 +183,14 @@ def test_bad_cursor_is_400(rp: RelyingParty) -> None:
     )
     assert response.status_code == 400
     assert "since" in response.json()["message"]
+
+
+def test_secrets_in_url_headers_are_redacted(rp: RelyingParty) -> None:
+    cursor = rp.idp.client.journal_cursor()
+    referer = f"{rp.redirect_uri}?code=the-code-value&state=visible-state&login_challenge=the-challenge"
+    httpx.get(rp.authorize_url(), headers={"Referer": referer})
+    [entry] = rp.idp.client.journal(endpoint="authorize", since=cursor, app=rp.app["client_id"])
+    recorded = entry["headers"]["referer"]
+    assert "the-code-value" not in recorded and "the-challenge" not in recorded
+    assert f"code={redacted('the-code-value')}" in recorded
+    assert "state=visible-state" in recorded
