@@ -97,3 +97,13 @@ def basic(client_id: str, secret: str) -> str:
     """An ``Authorization: Basic`` value, credentials form-urlencoded first (RFC 6749 §2.3.1)."""
     raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
     return "Basic " + base64.b64encode(raw).decode()
+
+
+def assert_endpoints_under(found: dict[str, Any], base: str, moved: str = "") -> None:
+    """Discovery advertises JumpCloud's paths under ``base`` (+ ``moved``); end-session never moves."""
+    assert found["authorization_endpoint"] == f"{base}{moved}/oauth2/auth"
+    assert found["token_endpoint"] == f"{base}{moved}/oauth2/token"
+    assert found["userinfo_endpoint"] == f"{base}{moved}/userinfo"
+    assert found["jwks_uri"] == f"{base}{moved}/.well-known/jwks.json"
+    assert found["revocation_endpoint"] == f"{base}{moved}/oauth2/revoke"
+    assert found["end_session_endpoint"] == f"{base}/oauth2/sessions/logout"

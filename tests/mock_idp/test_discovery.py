@@ -6,6 +6,7 @@ import httpx
 
 from fixtures.idp import RunningMockIdp, start_mock_idp
 from mock_idp.settings import AppSettings, MockIdpSettings
+from tests.mock_idp.flows import assert_endpoints_under
 
 
 def metadata(idp: RunningMockIdp) -> dict[str, object]:
@@ -22,14 +23,7 @@ def test_issuer_keeps_the_trailing_slash(mock_idp: RunningMockIdp) -> None:
 
 
 def test_endpoints_are_at_jumpclouds_paths(mock_idp: RunningMockIdp) -> None:
-    found = metadata(mock_idp)
-    base = mock_idp.base_url
-    assert found["authorization_endpoint"] == f"{base}/oauth2/auth"
-    assert found["token_endpoint"] == f"{base}/oauth2/token"
-    assert found["userinfo_endpoint"] == f"{base}/userinfo"
-    assert found["jwks_uri"] == f"{base}/.well-known/jwks.json"
-    assert found["revocation_endpoint"] == f"{base}/oauth2/revoke"
-    assert found["end_session_endpoint"] == f"{base}/oauth2/sessions/logout"
+    assert_endpoints_under(metadata(mock_idp), mock_idp.base_url)
 
 
 def test_algorithms_auth_methods_pkce_and_grants(mock_idp: RunningMockIdp) -> None:

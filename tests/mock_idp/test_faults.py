@@ -26,6 +26,7 @@ from mock_idp.client import MockIdpApiError
 from mock_idp.faults import FAULT_KINDS, ID_TOKEN_TAMPERS
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import (
+    assert_endpoints_under,
     b64decode,
     code_for,
     exchange,
@@ -482,12 +483,7 @@ def test_move_endpoints(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     idp.client.add_fault("move_endpoints")
     found = httpx.get(f"{idp.issuer}.well-known/openid-configuration").json()
     base = idp.base_url
-    assert found["authorization_endpoint"] == f"{base}/moved/oauth2/auth"
-    assert found["token_endpoint"] == f"{base}/moved/oauth2/token"
-    assert found["userinfo_endpoint"] == f"{base}/moved/userinfo"
-    assert found["jwks_uri"] == f"{base}/moved/.well-known/jwks.json"
-    assert found["revocation_endpoint"] == f"{base}/moved/oauth2/revoke"
-    assert found["end_session_endpoint"] == f"{base}/oauth2/sessions/logout"
+    assert_endpoints_under(found, base, "/moved")
 
     for path in ("/oauth2/auth", "/.well-known/jwks.json", "/userinfo"):
         assert httpx.get(base + path).status_code == 404
