@@ -126,8 +126,6 @@ class Provider:
         self, kind: str, endpoint: str, user: User | None, client_id: str | None, entry: Entry
     ) -> Fault | None:
         """A fault that applies to this request, noted in the journal entry."""
-        if not self.faults.faults:
-            return None
         fault = self.faults.take(kind, endpoint, user_refs=self.user_refs(user), app_refs=self.app_refs(client_id))
         if fault is not None:
             entry.faults.append(f"{fault.kind}:{fault.id}")
