@@ -48,9 +48,7 @@ def mock_jumpcloud(log_dir: Path | None) -> Iterator[Target]:
     with start_mock_idp(log_dir=log_dir) as idp:
         app = idp.client.create_app(redirect_uris=[REDIRECT_URI], grant_types=["authorization_code", "refresh_token"])
         user = idp.client.create_user(EMAIL)
-        group = idp.client.create_group("bench-users")
-        idp.client.add_member(group["id"], user["_id"])
-        idp.client.bind_group(group["id"], app["app_id"])
+        idp.client.add_member(idp.client.bound_group("bench-users", app["app_id"]), user["_id"])
         query = httpx.QueryParams(
             client_id=app["client_id"],
             redirect_uri=REDIRECT_URI,

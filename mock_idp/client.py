@@ -141,6 +141,13 @@ class MockIdp:
         """Bind a group to an app: its members may log in and the group appears in the claim."""
         self._graph(group_id, "associations", "add", "application", app_id)
 
+    def bound_group(self, name: str, app_id: str | None) -> str:
+        """The id of group ``name``, created if missing and bound to ``app_id`` (when given)."""
+        group = self.find_group(name) or self.create_group(name)
+        if app_id:
+            self.bind_group(group["id"], app_id)
+        return str(group["id"])
+
     def unbind_group(self, group_id: str, app_id: str) -> None:
         """Unbind a group from an app."""
         self._graph(group_id, "associations", "remove", "application", app_id)

@@ -68,9 +68,7 @@ class Harness:
 
     def group(self, name: str) -> str:
         """The id of group ``name``, bound to this harness's app."""
-        group = self.idp.client.find_group(name) or self.idp.client.create_group(name)
-        self.idp.client.bind_group(group["id"], self.app["app_id"])
-        return str(group["id"])
+        return self.idp.client.bound_group(name, self.app["app_id"])
 
     def user(self, *groups: str, email: str | None = None) -> IdpAccount:
         """A new user at the mock, in ``groups`` (default: one group, so it may log in)."""
