@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import itertools
 import json
 import tempfile
@@ -16,13 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
 from bench.load import Endpoint, ResponseError, Run, drive
 from bench.providers import REDIRECT_URI, Target, mock_jumpcloud, oidc_provider_mock
 from bench.startup import startup_rows, timed_starts
+from fixtures.client_auth import basic_authorization
 
 TARGETS = {"token": 10.0, "userinfo": 2.0}
 """The throughput ratio (ours / theirs) each endpoint should reach."""
@@ -92,9 +92,8 @@ def subject(status: int, body: bytes, token: str) -> str:
 def token_requests(target: Target, codes: list[str]) -> Requests:
     """Code exchanges with client_secret_basic (RFC 6749 2.3.1: form-encoded, then base64)."""
     endpoint = Endpoint.parse(target.token_url)
-    credentials = f"{quote_plus(target.client_id)}:{quote_plus(target.client_secret)}".encode()
     headers = {
-        "Authorization": f"Basic {base64.b64encode(credentials).decode()}",
+        "Authorization": basic_authorization(target.client_id, target.client_secret),
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
     }

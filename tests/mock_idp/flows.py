@@ -6,7 +6,7 @@ import base64
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import jwt
@@ -91,12 +91,6 @@ def pkce_pair(method: str = "S256") -> tuple[str, str]:
         return verifier, verifier
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
-
-
-def basic(client_id: str, secret: str) -> str:
-    """An ``Authorization: Basic`` value, credentials form-urlencoded first (RFC 6749 §2.3.1)."""
-    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
-    return "Basic " + base64.b64encode(raw).decode()
 
 
 def assert_endpoints_under(found: dict[str, Any], base: str, moved: str = "") -> None:

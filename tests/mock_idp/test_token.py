@@ -11,11 +11,11 @@ import httpx
 import jwt
 import pytest
 
+from fixtures.client_auth import basic_authorization
 from fixtures.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import (
     OPAQUE_ACCESS_TOKEN,
-    basic,
     code_for,
     exchange,
     pkce_pair,
@@ -133,7 +133,7 @@ def test_basic_credentials_are_form_urlencoded(rp: RelyingParty, make_user: Make
     user = make_user(app_id=special.app["app_id"])
     form = {"grant_type": "authorization_code", "code": code_for(special, user), "redirect_uri": special.redirect_uri}
     encoded = httpx.post(
-        token_url(special), data=form, headers={"Authorization": basic(special.app["client_id"], secret)}
+        token_url(special), data=form, headers={"Authorization": basic_authorization(special.app["client_id"], secret)}
     )
     assert encoded.status_code == 200, encoded.text
 
