@@ -19,7 +19,7 @@ _LENIENT_BEARER = re.compile(r"(?i)\s*bearer\s+(\S+)\s*")
 
 
 def token_hash(token: str) -> str:
-    """The SHA-256 under which a handed-out token is remembered (the token itself is never stored)."""
+    """The SHA-256 (hex) under which a secret is remembered: access tokens, browser bindings; never the value."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

@@ -44,10 +44,6 @@ def with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def _https(request: Request, settings: Settings) -> bool:
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
     return (settings.secure_origin or forwarded == "https") and not settings.mutant("cookie_never_secure")
@@ -95,7 +91,7 @@ async def start_login(gateway: Gateway, redirect: str, request: Request) -> Star
         redirect=redirect,
         code_verifier=None if settings.mutant("no_pkce") else secrets.token_urlsafe(64),
         nonce=None if settings.mutant("no_nonce") else secrets.token_urlsafe(32),
-        binding_hash=_sha256(binding),
+        binding_hash=token_hash(binding),
         created_at=time.time(),
     )
     if settings.mutant("single_pending_login"):
@@ -153,7 +149,7 @@ def _usable(gateway: Gateway, login: LoginState | None, binding: str) -> bool:
     settings = gateway.settings
     if login is None or time.time() - login.created_at >= settings.state_ttl:
         return False
-    bound = hmac.compare_digest(login.binding_hash, _sha256(binding))
+    bound = hmac.compare_digest(login.binding_hash, token_hash(binding))
     if not bound and not settings.mutant("state_not_browser_bound"):
         return False
     return settings.mutant("state_reusable") or gateway.store.consume_login_state(login.state)
