@@ -73,11 +73,6 @@ class Provider:
         return user
 
     # discovery
-    def endpoint_url(self, path: str) -> str:
-        """An absolute URL under the issuer, honouring a ``move_endpoints`` fault."""
-        moved = MOVED_PREFIX if self.endpoints_moved() else ""
-        return f"{self.issuer.rstrip('/')}{moved}{path}"
-
     def endpoints_moved(self) -> bool:
         """Whether the global ``move_endpoints`` fault is on."""
         return self.faults.take("move_endpoints", "discovery") is not None
@@ -88,14 +83,16 @@ class Provider:
         issuer = self.issuer
         if mismatch is not None:
             issuer = mismatch.params.get("issuer") or self.issuer.rstrip("/")
+        base = self.issuer.rstrip("/")
+        movable = base + MOVED_PREFIX if self.endpoints_moved() else base
         return {
             "issuer": issuer,
-            "authorization_endpoint": self.endpoint_url("/oauth2/auth"),
-            "token_endpoint": self.endpoint_url("/oauth2/token"),
-            "userinfo_endpoint": self.endpoint_url("/userinfo"),
-            "jwks_uri": self.endpoint_url("/.well-known/jwks.json"),
-            "revocation_endpoint": self.endpoint_url("/oauth2/revoke"),
-            "end_session_endpoint": f"{self.issuer.rstrip('/')}/oauth2/sessions/logout",
+            "authorization_endpoint": f"{movable}/oauth2/auth",
+            "token_endpoint": f"{movable}/oauth2/token",
+            "userinfo_endpoint": f"{movable}/userinfo",
+            "jwks_uri": f"{movable}/.well-known/jwks.json",
+            "revocation_endpoint": f"{movable}/oauth2/revoke",
+            "end_session_endpoint": f"{base}/oauth2/sessions/logout",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "subject_types_supported": ["public"],
