@@ -1,3 +1,3 @@
 """Root conftest: loads the suite's pytest plugin and nothing else."""
 
-pytest_plugins = ["fixtures.plugin"]
+pytest_plugins = ["hoop_conformance.plugin"]

@@ -22,7 +22,7 @@ import httpx
 from bench.load import Endpoint, ResponseError, Run, drive
 from bench.providers import REDIRECT_URI, Target, mock_jumpcloud, oidc_provider_mock
 from bench.startup import startup_rows, timed_starts
-from fixtures.client_auth import basic_authorization
+from hoop_conformance.idp.client_auth import basic_authorization
 
 TARGETS = {"token": 10.0, "userinfo": 2.0}
 """The throughput ratio (ours / theirs) each endpoint should reach."""

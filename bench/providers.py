@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from fixtures.http_login import http_login
-from fixtures.idp import start_mock_idp
-from fixtures.servers import ServerProcess, free_port
+from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.launchers.mock import start_mock_idp
+from hoop_conformance.launchers.servers import ServerProcess, free_port
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 """Never followed: the code is read from the redirect's Location."""
@@ -46,9 +46,9 @@ def code_from(url: str) -> str:
 def mock_jumpcloud(log_dir: Path | None) -> Iterator[Target]:
     """Our mock (``python -m mock_idp``), with an app and a user in a group bound to it."""
     with start_mock_idp(log_dir=log_dir) as idp:
-        app = idp.client.create_app(redirect_uris=[REDIRECT_URI], grant_types=["authorization_code", "refresh_token"])
-        user = idp.client.create_user(EMAIL)
-        idp.client.add_member(idp.client.bound_group("bench-users", app["app_id"]), user["_id"])
+        app = idp.control.create_app(redirect_uris=[REDIRECT_URI], grant_types=["authorization_code", "refresh_token"])
+        user = idp.admin.create_user(EMAIL)
+        idp.admin.add_member(idp.admin.bound_group("bench-users", app["app_id"]), user["_id"])
         query = httpx.QueryParams(
             client_id=app["client_id"],
             redirect_uri=REDIRECT_URI,

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from faker import Faker
 
-from fixtures.idp import RunningMockIdp, start_mock_idp
-from fixtures.users import MakeUser, UserFactory
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
+from hoop_conformance.users import MakeUser, UserFactory
 
 
 @dataclass
@@ -81,7 +81,7 @@ class RelyingParty:
 @pytest.fixture
 def rp(mock_idp: RunningMockIdp, callback_server: CallbackServer) -> RelyingParty:
     """A fresh confidential app (client_secret_basic, refresh enabled) redirecting to the callback server."""
-    app = mock_idp.client.create_app(
+    app = mock_idp.control.create_app(
         redirect_uris=[callback_server.url], grant_types=["authorization_code", "refresh_token"]
     )
     return RelyingParty(idp=mock_idp, app=app, redirect_uri=callback_server.url)
@@ -97,14 +97,14 @@ def own_idp(pytestconfig: pytest.Config) -> Iterator[RunningMockIdp]:
 @pytest.fixture
 def own_rp(own_idp: RunningMockIdp, callback_server: CallbackServer) -> Iterator[RelyingParty]:
     """Like ``rp``, at the module's own mock, whose faults and clock are reset after the test."""
-    app = own_idp.client.create_app(
+    app = own_idp.control.create_app(
         redirect_uris=[callback_server.url], grant_types=["authorization_code", "refresh_token"]
     )
     yield RelyingParty(idp=own_idp, app=app, redirect_uri=callback_server.url)
-    own_idp.client.reset()
+    own_idp.control.reset()
 
 
 @pytest.fixture
 def own_make_user(own_idp: RunningMockIdp, fake: Faker) -> MakeUser:
     """``make_user`` at the module's own mock (pass ``app_id``)."""
-    return UserFactory(own_idp.client, fake, None)
+    return UserFactory(own_idp.admin, own_idp.control, fake, None)

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import jwt
 
-from fixtures.http_login import http_login
-from fixtures.users import IdpUser
+from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.users import IdpUser
 from tests.mock_idp.conftest import RelyingParty
 
 OPAQUE_ACCESS_TOKEN = r"ory_at_[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_create_get_and_find_a_user(api: httpx.Client, mock_idp: RunningMockIdp)
     assert len(user["_id"]) == 24 and int(user["_id"], 16) >= 0
     assert user["firstname"] == "Ada" and user["activated"] is True and user["suspended"] is False
     assert "password" not in user
-    assert user["organization"] == mock_idp.client.info()["org_id"]
+    assert user["organization"] == mock_idp.control.info()["org_id"]
 
     fetched = api.get(f"/systemusers/{user['_id']}")
     assert fetched.status_code == 200
@@ -189,7 +189,7 @@ def test_members_add_list_remove(api: httpx.Client) -> None:
 
 
 def test_associations_add_list_remove(api: httpx.Client, mock_idp: RunningMockIdp) -> None:
-    app = mock_idp.client.create_app()
+    app = mock_idp.control.create_app()
     group = api.post("/v2/usergroups", json={"name": f"Assoc-{uuid.uuid4().hex[:8]}"}).json()
     associations = f"/v2/usergroups/{group['id']}/associations"
     added = api.post(associations, json={"op": "add", "type": "application", "id": app["app_id"]})
@@ -211,7 +211,7 @@ def test_associations_add_list_remove(api: httpx.Client, mock_idp: RunningMockId
 
 
 def test_applications_lists_the_oidc_apps(api: httpx.Client, mock_idp: RunningMockIdp) -> None:
-    app = mock_idp.client.create_app(name="Listed App", login_url="http://127.0.0.1:9/login")
+    app = mock_idp.control.create_app(name="Listed App", login_url="http://127.0.0.1:9/login")
     response = api.get("/applications")
     assert response.status_code == 200
     body = response.json()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fixtures.http_login import HttpLoginError
-from fixtures.users import MakeUser
+from hoop_conformance.drivers.http_login import HttpLoginError
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import login, pkce_pair, query
 
@@ -86,7 +86,7 @@ def test_unknown_code_challenge_method_is_refused(rp: RelyingParty) -> None:
 
 
 def test_public_client_without_pkce_is_refused(rp: RelyingParty) -> None:
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], auth_method="none")
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri], auth_method="none")
     public = RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
     back = redirected_error(public)
     assert back["error"] == "invalid_request"
@@ -113,7 +113,7 @@ def test_prompt_none_with_a_session_returns_a_code(rp: RelyingParty, make_user: 
 
 
 def test_user_outside_every_group_bound_to_the_app_is_denied(rp: RelyingParty, make_user: MakeUser) -> None:
-    other_app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri])
+    other_app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri])
     user = make_user(app_id=other_app["app_id"], groups=("elsewhere-only",))
     back = login(rp, user, state="state-denied-user")
     assert back["error"] == "access_denied"
@@ -123,10 +123,10 @@ def test_user_outside_every_group_bound_to_the_app_is_denied(rp: RelyingParty, m
 
 def test_suspended_user_cannot_log_in(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
-    rp.idp.client.suspend_user(user.id)
+    rp.idp.admin.suspend_user(user.id)
     with pytest.raises(HttpLoginError):
         login(rp, user)
-    entries = rp.idp.client.journal(user=user.email, endpoint="login")
+    entries = rp.idp.control.journal(user=user.email, endpoint="login")
     assert [e["status"] for e in entries if e["form"].get("step") == "password"] == [401]
 
 

@@ -8,7 +8,7 @@ import itertools
 import httpx
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 
 PATHS = (
     ".well-known/openid-configuration",

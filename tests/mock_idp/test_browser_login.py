@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page
 
-from fixtures.login_driver import log_in
-from fixtures.users import MakeUser
+from hoop_conformance.drivers.browser_login import log_in
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 
 
@@ -30,7 +30,7 @@ def test_login_with_password_and_totp_then_sso(rp: RelyingParty, make_user: Make
     second = reached(page, rp)
     assert second["state"] == ["state-second-login"]
     assert second["code"] != first["code"]
-    steps = [entry["form"]["step"] for entry in rp.idp.client.journal(user=user.email, endpoint="login")]
+    steps = [entry["form"]["step"] for entry in rp.idp.control.journal(user=user.email, endpoint="login")]
     assert steps == ["email", "password", "totp"], "the second login must not show the form again (SSO)"
 
 
@@ -71,7 +71,7 @@ def test_wrong_password_and_wrong_code_show_alerts(rp: RelyingParty, make_user: 
 
 
 def test_portal_tile_opens_the_apps_login_url(rp: RelyingParty, make_user: MakeUser, page: Page) -> None:
-    app = rp.idp.client.create_app(
+    app = rp.idp.control.create_app(
         redirect_uris=[rp.redirect_uri], name="Portal App", login_url=rp.redirect_uri + "?from=portal"
     )
     user = make_user(app_id=app["app_id"])

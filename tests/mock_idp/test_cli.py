@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fixtures.servers import free_port
-from fixtures.waiting import wait_for
+from hoop_conformance.launchers.servers import free_port
+from hoop_conformance.waiting import wait_for
 
 CLI = [sys.executable, "-m", "mock_idp"]
 

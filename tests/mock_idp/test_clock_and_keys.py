@@ -8,19 +8,19 @@ import httpx
 import jwt
 import pytest
 
-from fixtures.users import MakeUser
-from mock_idp.client import MockIdpApiError
+from hoop_conformance.users import MakeUser
+from hoop_conformance.idp.api import IdpApiError
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import code_for, exchange, login, query, tokens_for, userinfo, verify_id_token
 
 
 def test_clock_reads_advances_and_resets(own_rp: RelyingParty) -> None:
-    client = own_rp.idp.client
+    client = own_rp.idp.control
     assert abs(client.now() - time.time()) < 5
     assert client.advance_clock(3600) - time.time() == pytest.approx(3600, abs=5)
     client.reset_clock()
     assert abs(client.now() - time.time()) < 5
-    with pytest.raises(MockIdpApiError) as raised:
+    with pytest.raises(IdpApiError) as raised:
         client.advance_clock(-1)
     assert raised.value.status == 400
 
@@ -28,22 +28,22 @@ def test_clock_reads_advances_and_resets(own_rp: RelyingParty) -> None:
 def test_access_token_expires_after_an_hour(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
     token = tokens_for(own_rp, user)["access_token"]
-    own_rp.idp.client.advance_clock(3500)
+    own_rp.idp.control.advance_clock(3500)
     assert userinfo(own_rp, token).status_code == 200
-    own_rp.idp.client.advance_clock(101)
+    own_rp.idp.control.advance_clock(101)
     expired = userinfo(own_rp, token)
     assert expired.status_code == 401
     assert "expired" in expired.json()["error_description"]
-    own_rp.idp.client.reset_clock()
+    own_rp.idp.control.reset_clock()
     assert userinfo(own_rp, token).status_code == 200, "expiry follows the clock; nothing was revoked"
 
 
 def test_code_expires_after_ten_minutes(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
     fresh, stale = code_for(own_rp, user), code_for(own_rp, user)
-    own_rp.idp.client.advance_clock(595)
+    own_rp.idp.control.advance_clock(595)
     assert exchange(own_rp, fresh).status_code == 200
-    own_rp.idp.client.advance_clock(6)
+    own_rp.idp.control.advance_clock(6)
     refused = exchange(own_rp, stale)
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_grant"
@@ -53,7 +53,7 @@ def test_code_expires_after_ten_minutes(own_rp: RelyingParty, own_make_user: Mak
 def test_tokens_are_stamped_with_the_mock_clock(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
     code = code_for(own_rp, user)
-    now = own_rp.idp.client.advance_clock(300)
+    now = own_rp.idp.control.advance_clock(300)
     claims = verify_id_token(own_rp, exchange(own_rp, code).json()["id_token"], options={"verify_iat": False})
     assert claims["iat"] == pytest.approx(now, abs=5)
     assert claims["exp"] == claims["iat"] + 3600
@@ -63,7 +63,7 @@ def test_tokens_are_stamped_with_the_mock_clock(own_rp: RelyingParty, own_make_u
 def test_refresh_token_expires_after_thirty_days(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
     body = tokens_for(own_rp, user, scope="openid offline_access")
-    own_rp.idp.client.advance_clock(30 * 24 * 3600 + 1)
+    own_rp.idp.control.advance_clock(30 * 24 * 3600 + 1)
     refused = own_rp.token(grant_type="refresh_token", refresh_token=body["refresh_token"])
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_grant"
@@ -73,9 +73,9 @@ def test_idp_session_expires_after_eight_hours(own_rp: RelyingParty, own_make_us
     user = own_make_user(app_id=own_rp.app["app_id"])
     with httpx.Client() as browser:
         login(own_rp, user, browser)
-        own_rp.idp.client.advance_clock(8 * 3600 - 60)
+        own_rp.idp.control.advance_clock(8 * 3600 - 60)
         assert "code" in query(browser.get(own_rp.authorize_url(prompt="none")).headers["location"])
-        own_rp.idp.client.advance_clock(120)
+        own_rp.idp.control.advance_clock(120)
         back = query(browser.get(own_rp.authorize_url(prompt="none")).headers["location"])
     assert back["error"] == "login_required"
 
@@ -86,7 +86,7 @@ def published_kids(rp: RelyingParty) -> list[str]:
 
 def test_rotation_signs_with_a_new_key_and_drops_the_old_one(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
-    client = own_rp.idp.client
+    client = own_rp.idp.control
     old = client.signing_keys()
     before = published_kids(own_rp)
     old_token = tokens_for(own_rp, user)["id_token"]
@@ -108,7 +108,7 @@ def test_rotation_signs_with_a_new_key_and_drops_the_old_one(own_rp: RelyingPart
 
 def test_rotation_keep_old_keeps_the_old_key_published(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     user = own_make_user(app_id=own_rp.app["app_id"])
-    client = own_rp.idp.client
+    client = own_rp.idp.control
     old_token = tokens_for(own_rp, user)["id_token"]
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     before = published_kids(own_rp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from fixtures.idp import RunningMockIdp, start_mock_idp
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
 from mock_idp.settings import AppSettings, MockIdpSettings
 from tests.mock_idp.flows import assert_endpoints_under
 
@@ -56,7 +56,7 @@ def test_jwks_holds_several_rsa_keys_each_with_a_kid(mock_idp: RunningMockIdp) -
     assert all(kids) and len(set(kids)) == len(kids)
     assert all(key.get("use") == "sig" and key.get("alg") == "RS256" for key in keys)
     assert not any("d" in key or "p" in key for key in keys), "private key material must never be published"
-    assert mock_idp.client.signing_keys()["signing"] in kids
+    assert mock_idp.control.signing_keys()["signing"] in kids
 
 
 def test_path_prefixed_issuer_serves_every_route_under_its_prefix() -> None:

@@ -18,11 +18,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from fixtures.http_login import http_login
-from fixtures.idp import RunningMockIdp
-from fixtures.users import IdpUser, MakeUser
-from fixtures.waiting import wait_for
-from mock_idp.client import MockIdpApiError
+from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.users import IdpUser, MakeUser
+from hoop_conformance.waiting import wait_for
+from hoop_conformance.idp.api import IdpApiError
 from mock_idp.faults import FAULT_KINDS, ID_TOKEN_TAMPERS
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import (
@@ -43,7 +43,7 @@ NONCE = "nonce-fault-0001"
 
 def faulted_tokens(rp: RelyingParty, user: IdpUser, **params: Any) -> dict[str, Any]:
     """Tokens for ``user`` with one ``id_token`` fault (scoped to the app) in effect."""
-    rp.idp.client.add_fault("id_token", app=rp.app["client_id"], **params)
+    rp.idp.control.add_fault("id_token", app=rp.app["client_id"], **params)
     return tokens_for(rp, user, nonce=NONCE)
 
 
@@ -86,7 +86,7 @@ def test_every_tamper_is_covered() -> None:
 
 def check_bad_signature(rp: RelyingParty, token: str, base: dict[str, Any]) -> None:
     header, claims, _, _ = parts(token)
-    assert header["alg"] == "RS256" and header["kid"] == rp.idp.client.signing_keys()["signing"]
+    assert header["alg"] == "RS256" and header["kid"] == rp.idp.control.signing_keys()["signing"]
     assert same_claims(claims, base)
     assert not rs256_valid(rp, token)
 
@@ -220,7 +220,7 @@ def test_id_token_claims_and_remove(rp: RelyingParty, user: IdpUser, baseline: d
 
 
 def test_omit_id_token(rp: RelyingParty, user: IdpUser) -> None:
-    rp.idp.client.add_fault("omit_id_token", app=rp.app["client_id"])
+    rp.idp.control.add_fault("omit_id_token", app=rp.app["client_id"])
     body = tokens_for(rp, user)
     assert "id_token" not in body
     assert userinfo(rp, body["access_token"]).status_code == 200
@@ -229,7 +229,7 @@ def test_omit_id_token(rp: RelyingParty, user: IdpUser) -> None:
 
 def test_userinfo_claims(rp: RelyingParty, user: IdpUser) -> None:
     token = tokens_for(rp, user)["access_token"]
-    rp.idp.client.add_fault(
+    rp.idp.control.add_fault(
         "userinfo_claims", user=user.email, claims={"email": "x@evil.test"}, remove=["email_verified"]
     )
     info = userinfo(rp, token).json()
@@ -240,14 +240,14 @@ def test_userinfo_claims(rp: RelyingParty, user: IdpUser) -> None:
 
 def test_userinfo_sub_mismatch(rp: RelyingParty, user: IdpUser) -> None:
     body = tokens_for(rp, user)
-    rp.idp.client.add_fault("userinfo_sub_mismatch", user=user.id)
+    rp.idp.control.add_fault("userinfo_sub_mismatch", user=user.id)
     sub = userinfo(rp, body["access_token"]).json()["sub"]
     assert sub != verify_id_token(rp, body["id_token"])["sub"]
     assert len(sub) == 24 and int(sub, 16) >= 0
 
 
 def test_email_unverified_hits_token_and_userinfo(rp: RelyingParty, user: IdpUser) -> None:
-    rp.idp.client.add_fault("email_unverified", user=user.email, times=2)
+    rp.idp.control.add_fault("email_unverified", user=user.email, times=2)
     body = tokens_for(rp, user)
     assert verify_id_token(rp, body["id_token"])["email_verified"] is False
     assert userinfo(rp, body["access_token"]).json()["email_verified"] is False
@@ -256,7 +256,7 @@ def test_email_unverified_hits_token_and_userinfo(rp: RelyingParty, user: IdpUse
 
 @pytest.mark.parametrize("params", [{}, {"error": "temporarily_unavailable", "description": "Try later."}])
 def test_authorize_error(rp: RelyingParty, user: IdpUser, params: dict[str, str]) -> None:
-    rp.idp.client.add_fault("authorize_error", app=rp.app["app_id"], **params)
+    rp.idp.control.add_fault("authorize_error", app=rp.app["app_id"], **params)
     back = login(rp, user, state="state-authorize-fault")
     assert back["error"] == params.get("error", "access_denied")
     assert back["state"] == "state-authorize-fault"
@@ -291,7 +291,7 @@ def test_respond_at_the_token_endpoint(
     rp: RelyingParty, user: IdpUser, params: dict[str, Any], content_type: str, check: Any
 ) -> None:
     code = code_for(rp, user)
-    rp.idp.client.add_fault("respond", endpoint="token", app=rp.app["client_id"], **params)
+    rp.idp.control.add_fault("respond", endpoint="token", app=rp.app["client_id"], **params)
     response = exchange(rp, code)
     assert response.headers["content-type"].startswith(content_type)
     assert check(response)
@@ -304,7 +304,7 @@ def test_respond_at_the_token_endpoint(
 @pytest.mark.parametrize("endpoint", ["authorize", "userinfo", "revoke"])
 def test_respond_at_other_endpoints(rp: RelyingParty, user: IdpUser, endpoint: str) -> None:
     token = tokens_for(rp, user)["access_token"]
-    rp.idp.client.add_fault(
+    rp.idp.control.add_fault(
         "respond", endpoint=endpoint, app=rp.app["client_id"], status=503, body="down", content_type="text/plain"
     )
     if endpoint == "authorize":
@@ -321,7 +321,7 @@ def test_respond_at_other_endpoints(rp: RelyingParty, user: IdpUser, endpoint: s
 
 def test_delay(rp: RelyingParty, user: IdpUser) -> None:
     token = tokens_for(rp, user)["access_token"]
-    rp.idp.client.add_fault("delay", endpoint="userinfo", user=user.email, seconds=0.5)
+    rp.idp.control.add_fault("delay", endpoint="userinfo", user=user.email, seconds=0.5)
     started = time.monotonic()
     assert userinfo(rp, token).status_code == 200
     assert time.monotonic() - started >= 0.5
@@ -329,7 +329,7 @@ def test_delay(rp: RelyingParty, user: IdpUser) -> None:
 
 def test_hang_until_cleared(rp: RelyingParty, user: IdpUser) -> None:
     token = tokens_for(rp, user)["access_token"]
-    client = rp.idp.client
+    client = rp.idp.control
     client.add_fault("delay", endpoint="userinfo", user=user.id, seconds=None)
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(f"{rp.idp.issuer}userinfo", headers={"Authorization": f"Bearer {token}"}, timeout=0.3)
@@ -357,7 +357,7 @@ def test_hang_until_cleared(rp: RelyingParty, user: IdpUser) -> None:
 
 def test_fault_scoped_to_a_user_spares_other_users(rp: RelyingParty, make_user: MakeUser) -> None:
     alice, bob = make_user(app_id=rp.app["app_id"]), make_user(app_id=rp.app["app_id"])
-    rp.idp.client.add_fault("omit_id_token", user=alice.email.upper(), times=None)
+    rp.idp.control.add_fault("omit_id_token", user=alice.email.upper(), times=None)
     assert "id_token" in tokens_for(rp, bob)
     assert "id_token" not in tokens_for(rp, alice)
     assert "id_token" not in tokens_for(rp, alice)
@@ -365,12 +365,12 @@ def test_fault_scoped_to_a_user_spares_other_users(rp: RelyingParty, make_user: 
 
 
 def test_fault_scoped_to_an_app_spares_other_apps(rp: RelyingParty, make_user: MakeUser) -> None:
-    other_app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri])
+    other_app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri])
     other = RelyingParty(idp=rp.idp, app=other_app, redirect_uri=rp.redirect_uri)
     group = f"Both-{uuid.uuid4().hex[:8]}"
     user = make_user(app_id=rp.app["app_id"], groups=(group,))
-    rp.idp.client.bind_group(rp.idp.client.find_group(group)["id"], other_app["app_id"])  # type: ignore[index]
-    rp.idp.client.add_fault("omit_id_token", app=other_app["app_id"], times=None)
+    rp.idp.admin.bind_group(rp.idp.admin.find_group(group)["id"], other_app["app_id"])  # type: ignore[index]
+    rp.idp.control.add_fault("omit_id_token", app=other_app["app_id"], times=None)
     assert "id_token" in tokens_for(rp, user)
     assert "id_token" not in tokens_for(other, user)
 
@@ -378,22 +378,22 @@ def test_fault_scoped_to_an_app_spares_other_apps(rp: RelyingParty, make_user: M
 @pytest.mark.parametrize("times", [1, 2, None])
 def test_times(rp: RelyingParty, user: IdpUser, times: int | None) -> None:
     token = tokens_for(rp, user)["access_token"]
-    fault_id = rp.idp.client.add_fault("respond", endpoint="userinfo", user=user.id, times=times, status=500)
+    fault_id = rp.idp.control.add_fault("respond", endpoint="userinfo", user=user.id, times=times, status=500)
     statuses = [userinfo(rp, token).status_code for _ in range(3)]
     expected = {1: [500, 200, 200], 2: [500, 500, 200], None: [500, 500, 500]}[times]
     assert statuses == expected
-    listed = {f["id"]: f for f in rp.idp.client.faults()}
+    listed = {f["id"]: f for f in rp.idp.control.faults()}
     assert listed[fault_id]["fired"] == expected.count(500)
-    rp.idp.client.remove_fault(fault_id)
-    assert fault_id not in {f["id"] for f in rp.idp.client.faults()}
+    rp.idp.control.remove_fault(fault_id)
+    assert fault_id not in {f["id"] for f in rp.idp.control.faults()}
     assert userinfo(rp, token).status_code == 200
 
 
 def test_the_journal_names_the_fault_that_fired(rp: RelyingParty, user: IdpUser) -> None:
     token = tokens_for(rp, user)["access_token"]
-    fault_id = rp.idp.client.add_fault("respond", endpoint="userinfo", user=user.id, status=500)
+    fault_id = rp.idp.control.add_fault("respond", endpoint="userinfo", user=user.id, status=500)
     userinfo(rp, token)
-    entry = rp.idp.client.journal(user=user.id, endpoint="userinfo")[-1]
+    entry = rp.idp.control.journal(user=user.id, endpoint="userinfo")[-1]
     assert entry["faults"] == [f"respond:{fault_id}"] and entry["status"] == 500
 
 
@@ -436,13 +436,13 @@ def test_invalid_faults_are_400(mock_idp: RunningMockIdp, body: Any) -> None:
 
 
 def test_removing_an_unknown_fault_is_404(mock_idp: RunningMockIdp) -> None:
-    with pytest.raises(MockIdpApiError) as raised:
-        mock_idp.client.remove_fault("feedfacecafe")
+    with pytest.raises(IdpApiError) as raised:
+        mock_idp.control.remove_fault("feedfacecafe")
     assert raised.value.status == 404
 
 
 def test_info_lists_every_fault_kind(mock_idp: RunningMockIdp) -> None:
-    assert set(mock_idp.client.info()["fault_kinds"]) == set(FAULT_KINDS)
+    assert set(mock_idp.control.info()["fault_kinds"]) == set(FAULT_KINDS)
 
 
 def test_every_fault_kind_is_exercised() -> None:
@@ -467,11 +467,11 @@ def test_every_fault_kind_is_exercised() -> None:
 def test_discovery_issuer_mismatch(own_rp: RelyingParty) -> None:
     idp = own_rp.idp
     url = f"{idp.issuer}.well-known/openid-configuration"
-    idp.client.add_fault("discovery_issuer_mismatch")
+    idp.control.add_fault("discovery_issuer_mismatch")
     assert httpx.get(url).json()["issuer"] == idp.issuer.rstrip("/")
     assert httpx.get(url).json()["issuer"] == idp.issuer.rstrip("/"), "global faults fire always by default"
-    idp.client.clear_faults()
-    idp.client.add_fault("discovery_issuer_mismatch", issuer="https://oauth.id.jumpcloud.com/", times=1)
+    idp.control.clear_faults()
+    idp.control.add_fault("discovery_issuer_mismatch", issuer="https://oauth.id.jumpcloud.com/", times=1)
     assert httpx.get(url).json()["issuer"] == "https://oauth.id.jumpcloud.com/"
     assert httpx.get(url).json()["issuer"] == idp.issuer
     assert httpx.get(url).json()["issuer"] == idp.issuer
@@ -480,7 +480,7 @@ def test_discovery_issuer_mismatch(own_rp: RelyingParty) -> None:
 def test_move_endpoints(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     idp = own_rp.idp
     user = own_make_user(app_id=own_rp.app["app_id"])
-    idp.client.add_fault("move_endpoints")
+    idp.control.add_fault("move_endpoints")
     found = httpx.get(f"{idp.issuer}.well-known/openid-configuration").json()
     base = idp.base_url
     assert_endpoints_under(found, base, "/moved")
@@ -499,7 +499,7 @@ def test_move_endpoints(own_rp: RelyingParty, own_make_user: MakeUser) -> None:
     bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
     assert httpx.get(found["userinfo_endpoint"], headers=bearer).json()["sub"] == user.id
     assert httpx.get(f"{base}/userinfo", headers=bearer).status_code == 404
-    idp.client.clear_faults()
+    idp.control.clear_faults()
     assert httpx.get(base + "/moved/.well-known/jwks.json").status_code == 404
     assert httpx.get(base + "/.well-known/jwks.json").status_code == 200
 
@@ -513,7 +513,7 @@ def test_global_respond(own_rp: RelyingParty, endpoint: str) -> None:
         "end_session": f"{idp.issuer}oauth2/sessions/logout",
         "admin": f"{idp.base_url}/api/systemusers",
     }[endpoint]
-    idp.client.add_fault(
+    idp.control.add_fault(
         "respond", endpoint=endpoint, status=429, body='{"message": "Too Many Requests"}', headers={"Retry-After": "1"}
     )
     headers = {"x-api-key": idp.admin_key}
@@ -525,15 +525,15 @@ def test_global_respond(own_rp: RelyingParty, endpoint: str) -> None:
 
 def test_global_hang_released_by_clear_faults(own_rp: RelyingParty) -> None:
     idp = own_rp.idp
-    idp.client.add_fault("delay", endpoint="jwks", seconds=None)
+    idp.control.add_fault("delay", endpoint="jwks", seconds=None)
     results: list[httpx.Response] = []
     worker = threading.Thread(
         target=lambda: results.append(httpx.get(f"{idp.issuer}.well-known/jwks.json", timeout=10))
     )
-    cursor = idp.client.journal_cursor()
+    cursor = idp.control.journal_cursor()
     worker.start()
-    wait_for(lambda: idp.client.journal(endpoint="jwks", since=cursor), timeout=5, message="the JWKS request to arrive")
+    wait_for(lambda: idp.control.journal(endpoint="jwks", since=cursor), timeout=5, message="the JWKS request to arrive")
     assert worker.is_alive() and not results
-    assert idp.client.clear_faults() == 1
+    assert idp.control.clear_faults() == 1
     worker.join(timeout=5)
     assert results and results[0].status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fixtures.users import MakeUser
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import login, tokens_for, userinfo, verify_id_token
 
@@ -39,11 +39,11 @@ def test_two_bound_groups_are_an_array_in_creation_order(rp: RelyingParty, make_
 def test_groups_not_bound_to_the_app_are_left_out(rp: RelyingParty, make_user: MakeUser) -> None:
     bound, unbound = unique("Bound"), unique("Unbound")
     user = make_user(app_id=rp.app["app_id"], groups=(bound,))
-    client = rp.idp.client
-    other_app = client.create_app(redirect_uris=[rp.redirect_uri])
-    other_group = client.create_group(unbound)
-    client.bind_group(other_group["id"], other_app["app_id"])
-    client.add_member(other_group["id"], user.id)
+    admin = rp.idp.admin
+    other_app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri])
+    other_group = admin.create_group(unbound)
+    admin.bind_group(other_group["id"], other_app["app_id"])
+    admin.add_member(other_group["id"], user.id)
     id_claims, info = claims_and_userinfo(rp, user)
     assert id_claims[CLAIM] == bound
     assert info[CLAIM] == bound
@@ -60,14 +60,14 @@ def test_unbinding_the_group_locks_the_user_out(rp: RelyingParty, make_user: Mak
     group = unique("Temporary")
     user = make_user(app_id=rp.app["app_id"], groups=(group,))
     assert "code" in login(rp, user)
-    found = rp.idp.client.find_group(group)
+    found = rp.idp.admin.find_group(group)
     assert found is not None
-    rp.idp.client.unbind_group(found["id"], rp.app["app_id"])
+    rp.idp.admin.unbind_group(found["id"], rp.app["app_id"])
     assert login(rp, user)["error"] == "access_denied"
 
 
 def test_app_without_a_groups_claim_emits_none(rp: RelyingParty, make_user: MakeUser) -> None:
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], groups_claim=None)
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri], groups_claim=None)
     plain = RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
     user = make_user(app_id=app["app_id"], groups=(unique("Group"),))
     id_claims, info = claims_and_userinfo(plain, user)
@@ -76,7 +76,7 @@ def test_app_without_a_groups_claim_emits_none(rp: RelyingParty, make_user: Make
 
 
 def test_custom_claim_name(rp: RelyingParty, make_user: MakeUser) -> None:
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], groups_claim="memberOf")
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri], groups_claim="memberOf")
     custom = RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
     group = unique("MixedCase-GROUP")
     user = make_user(app_id=app["app_id"], groups=(group,))

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from authlib.deprecate import AuthlibDeprecationWarning
 
-from fixtures.http_login import http_login
-from fixtures.users import MakeUser
+from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 
 with warnings.catch_warnings():
@@ -103,7 +103,7 @@ def test_authlib_completes_a_login_refresh_and_userinfo(rp: RelyingParty, make_u
 def test_authlib_rejects_an_id_token_with_a_wrong_nonce(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     metadata = discover(rp)
-    rp.idp.client.add_fault("id_token", app=rp.app["client_id"], tamper="wrong_nonce")
+    rp.idp.control.add_fault("id_token", app=rp.app["client_id"], tamper="wrong_nonce")
     nonce = generate_token(20)
     client, token = authlib_login(rp, user, metadata, nonce)
     client.close()

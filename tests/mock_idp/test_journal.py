@@ -9,7 +9,7 @@ import re
 
 import httpx
 
-from fixtures.users import MakeUser
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import REDACTED, code_for, exchange, login, tokens_for, userinfo
 
@@ -21,9 +21,9 @@ def redacted(value: str) -> str:
 def test_token_request_is_recorded_in_full(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     code = code_for(rp, user)
-    cursor = rp.idp.client.journal_cursor()
+    cursor = rp.idp.control.journal_cursor()
     assert exchange(rp, code).status_code == 200
-    [entry] = rp.idp.client.journal(endpoint="token", since=cursor, app=rp.app["client_id"])
+    [entry] = rp.idp.control.journal(endpoint="token", since=cursor, app=rp.app["client_id"])
     assert entry["method"] == "POST" and entry["path"] == "/oauth2/token" and entry["status"] == 200
     assert entry["form"] == {
         "grant_type": "authorization_code",
@@ -38,9 +38,9 @@ def test_token_request_is_recorded_in_full(rp: RelyingParty, make_user: MakeUser
 
 
 def test_authorize_request_is_recorded_with_its_query(rp: RelyingParty) -> None:
-    cursor = rp.idp.client.journal_cursor()
+    cursor = rp.idp.control.journal_cursor()
     httpx.get(rp.authorize_url(state="state-journal-1", nonce="nonce-journal-1"))
-    [entry] = rp.idp.client.journal(app=rp.app["app_id"], since=cursor)
+    [entry] = rp.idp.control.journal(app=rp.app["app_id"], since=cursor)
     assert entry["endpoint"] == "authorize" and entry["method"] == "GET" and entry["status"] == 303
     assert entry["query"]["state"] == "state-journal-1" and entry["query"]["nonce"] == "nonce-journal-1"
     assert entry["query"]["client_id"] == rp.app["client_id"]
@@ -48,11 +48,11 @@ def test_authorize_request_is_recorded_with_its_query(rp: RelyingParty) -> None:
 
 def test_filters_by_user_app_endpoint_and_cursor(rp: RelyingParty, make_user: MakeUser) -> None:
     user, other = make_user(app_id=rp.app["app_id"]), make_user(app_id=rp.app["app_id"])
-    cursor = rp.idp.client.journal_cursor()
+    cursor = rp.idp.control.journal_cursor()
     token = tokens_for(rp, user)["access_token"]
     tokens_for(rp, other)
     userinfo(rp, token)
-    client = rp.idp.client
+    client = rp.idp.control
 
     by_email = client.journal(user=user.email.upper(), since=cursor)
     assert by_email == client.journal(user=user.id, since=cursor)
@@ -71,7 +71,7 @@ def test_filters_by_user_app_endpoint_and_cursor(rp: RelyingParty, make_user: Ma
 
 
 def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) -> None:
-    post_app = rp.idp.client.create_app(
+    post_app = rp.idp.control.create_app(
         redirect_uris=[rp.redirect_uri],
         auth_method="client_secret_post",
         grant_types=["authorization_code", "refresh_token"],
@@ -79,7 +79,7 @@ def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) ->
     post_rp = RelyingParty(idp=rp.idp, app=post_app, redirect_uri=rp.redirect_uri)
     user = make_user(app_id=post_app["app_id"])
     secret = post_app["client_secret"]
-    cursor = rp.idp.client.journal_cursor()
+    cursor = rp.idp.control.journal_cursor()
     with httpx.Client() as browser:
         code = code_for(post_rp, user, browser, scope="openid email offline_access")
         cookie = browser.cookies["jc_sso"]
@@ -115,7 +115,7 @@ def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) ->
         auth=(rp.app["client_id"], rp.app["client_secret"]),
     )
 
-    entries = rp.idp.client.journal(since=cursor)
+    entries = rp.idp.control.journal(since=cursor)
     dumped = json.dumps(entries)
     secrets = {
         "client secret": secret,
@@ -159,9 +159,9 @@ def test_secrets_never_appear_in_clear(rp: RelyingParty, make_user: MakeUser) ->
 
 
 def test_admin_calls_are_journaled_with_the_password_redacted(rp: RelyingParty) -> None:
-    cursor = rp.idp.client.journal_cursor()
-    created = rp.idp.client.create_user("journaled-admin-user@example.test", password="Very-Secret-Pa55")
-    [entry] = rp.idp.client.journal(endpoint="admin", since=cursor, user=created["_id"])
+    cursor = rp.idp.control.journal_cursor()
+    created = rp.idp.admin.create_user("journaled-admin-user@example.test", password="Very-Secret-Pa55")
+    [entry] = rp.idp.control.journal(endpoint="admin", since=cursor, user=created["_id"])
     assert entry["method"] == "POST" and entry["status"] == 200 and entry["path"] == "/api/systemusers"
     assert entry["form"]["password"] == redacted("Very-Secret-Pa55")
     assert entry["form"]["email"] == "journaled-admin-user@example.test"
@@ -171,7 +171,7 @@ def test_admin_calls_are_journaled_with_the_password_redacted(rp: RelyingParty) 
 def test_login_steps_are_journaled(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     login(rp, user)
-    steps = rp.idp.client.journal(user=user.email, endpoint="login")
+    steps = rp.idp.control.journal(user=user.email, endpoint="login")
     assert [(e["form"]["step"], e["status"]) for e in steps] == [("email", 200), ("password", 303)]
     assert steps[1]["form"]["password"] == redacted(user.password)
     assert steps[1]["app_id"] == rp.app["app_id"]
@@ -186,10 +186,10 @@ def test_bad_cursor_is_400(rp: RelyingParty) -> None:
 
 
 def test_secrets_in_url_headers_are_redacted(rp: RelyingParty) -> None:
-    cursor = rp.idp.client.journal_cursor()
+    cursor = rp.idp.control.journal_cursor()
     referer = f"{rp.redirect_uri}?code=the-code-value&state=visible-state&login_challenge=the-challenge"
     httpx.get(rp.authorize_url(), headers={"Referer": referer})
-    [entry] = rp.idp.client.journal(endpoint="authorize", since=cursor, app=rp.app["client_id"])
+    [entry] = rp.idp.control.journal(endpoint="authorize", since=cursor, app=rp.app["client_id"])
     recorded = entry["headers"]["referer"]
     assert "the-code-value" not in recorded and "the-challenge" not in recorded
     assert f"code={redacted('the-code-value')}" in recorded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from fixtures.users import MakeUser
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import login, query, tokens_for, userinfo
 
@@ -64,7 +64,7 @@ def test_client_authentication_is_required(rp: RelyingParty, make_user: MakeUser
 def test_another_clients_token_is_refused(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     token = tokens_for(rp, user)["access_token"]
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri])
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri])
     other = RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
     response = revoke(other, token)
     assert response.status_code == 400
@@ -76,7 +76,7 @@ def test_end_session_clears_the_sso_cookie_and_returns_to_a_registered_uri(
     rp: RelyingParty, make_user: MakeUser
 ) -> None:
     back_to = rp.redirect_uri + "?logged_out=1"
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], post_logout_redirect_uris=[back_to])
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri], post_logout_redirect_uris=[back_to])
     logout_rp = RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
     user = make_user(app_id=app["app_id"])
     with httpx.Client() as browser:

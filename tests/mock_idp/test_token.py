@@ -11,8 +11,8 @@ import httpx
 import jwt
 import pytest
 
-from fixtures.client_auth import basic_authorization
-from fixtures.users import MakeUser
+from hoop_conformance.idp.client_auth import basic_authorization
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import (
     OPAQUE_ACCESS_TOKEN,
@@ -27,7 +27,7 @@ from tests.mock_idp.flows import (
 
 def other_rp(rp: RelyingParty, **fields: object) -> RelyingParty:
     """Another app at the same mock and callback, registered with ``fields``."""
-    app = rp.idp.client.create_app(redirect_uris=[rp.redirect_uri], **fields)
+    app = rp.idp.control.create_app(redirect_uris=[rp.redirect_uri], **fields)
     return RelyingParty(idp=rp.idp, app=app, redirect_uri=rp.redirect_uri)
 
 
@@ -210,7 +210,7 @@ def test_id_token_claims_follow_jumpclouds_profile(rp: RelyingParty, make_user: 
     body = tokens_for(rp, user, nonce="nonce-claims-1")
     header = jwt.get_unverified_header(body["id_token"])
     assert header["alg"] == "RS256"
-    assert header["kid"] == rp.idp.client.signing_keys()["signing"]
+    assert header["kid"] == rp.idp.control.signing_keys()["signing"]
     claims = verify_id_token(rp, body["id_token"])
 
     assert claims["iss"] == rp.idp.issuer

@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from fixtures.users import MakeUser
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import tokens_for, userinfo, verify_id_token
 
@@ -86,12 +86,12 @@ def test_revoked_token_is_401(rp: RelyingParty, make_user: MakeUser) -> None:
 def test_suspended_user_token_is_401(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     token = tokens_for(rp, user)["access_token"]
-    rp.idp.client.suspend_user(user.id)
+    rp.idp.admin.suspend_user(user.id)
     assert_unauthorized(userinfo(rp, token))
 
 
 def test_deleted_user_token_is_401(rp: RelyingParty, make_user: MakeUser) -> None:
     user = make_user(app_id=rp.app["app_id"])
     token = tokens_for(rp, user)["access_token"]
-    rp.idp.client.delete_user(user.id)
+    rp.idp.admin.delete_user(user.id)
     assert_unauthorized(userinfo(rp, token))

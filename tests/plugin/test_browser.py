@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.browser import INSTALL_HINT, BrowserNotFound, find_chromium, launch_args
+from hoop_conformance.drivers.chromium import INSTALL_HINT, BrowserNotFound, find_chromium, launch_args
 
 
 def fake_binary(directory: Path, name: str) -> Path:
@@ -70,7 +70,7 @@ def test_a_browser_test_without_chromium_fails_with_one_clear_line(tmp_path: Pat
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "fixtures.plugin", "-p", "no:cacheprovider", "-q", str(test_file)],
+        [sys.executable, "-m", "pytest", "-p", "hoop_conformance.plugin", "-p", "no:cacheprovider", "-q", str(test_file)],
         capture_output=True,
         text=True,
         env=env,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.idp import RunningMockIdp, start_mock_idp
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
 from tests.reference_gateway.harness import Harness, harness
 
 
@@ -23,7 +23,7 @@ def gw(_module_gateway: Harness) -> Iterator[Harness]:
     The faults a test injects are cleared after it.
     """
     yield _module_gateway
-    _module_gateway.idp.client.clear_faults()
+    _module_gateway.idp.control.clear_faults()
 
 
 @pytest.fixture

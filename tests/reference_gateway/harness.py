@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from fixtures.gateway import RunningGateway, start_reference_gateway
-from fixtures.http_login import http_login
-from fixtures.idp import RunningMockIdp
-from fixtures.servers import free_port
+from hoop_conformance.launchers.reference import RunningGateway, start_reference_gateway
+from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.servers import free_port
 
 SESSION_COOKIE = "hoop_access_token"
 
@@ -68,14 +68,14 @@ class Harness:
 
     def group(self, name: str) -> str:
         """The id of group ``name``, bound to this harness's app."""
-        return self.idp.client.bound_group(name, self.app["app_id"])
+        return self.idp.admin.bound_group(name, self.app["app_id"])
 
     def user(self, *groups: str, email: str | None = None) -> IdpAccount:
         """A new user at the mock, in ``groups`` (default: one group, so it may log in)."""
         email = email or f"user.{uuid.uuid4().hex[:12]}@example.test"
-        created = self.idp.client.create_user(email)
+        created = self.idp.admin.create_user(email)
         for name in groups or (f"users-{self.app['app_id'][:6]}",):
-            self.idp.client.add_member(self.group(name), created["_id"])
+            self.idp.admin.add_member(self.group(name), created["_id"])
         return IdpAccount(id=created["_id"], email=email, password=created["password"])
 
     def client(self) -> httpx.Client:
@@ -130,10 +130,10 @@ class Harness:
 
     def foreign_token(self, user: IdpAccount) -> str:
         """A valid access token for ``user`` that the same IdP issued to another client."""
-        other = self.idp.client.create_app(redirect_uris=["http://127.0.0.1:9/cb"], name="Other app")
-        group = self.idp.client.create_group(f"other-{other['app_id']}")
-        self.idp.client.bind_group(group["id"], other["app_id"])
-        self.idp.client.add_member(group["id"], user.id)
+        other = self.idp.control.create_app(redirect_uris=["http://127.0.0.1:9/cb"], name="Other app")
+        group = self.idp.admin.create_group(f"other-{other['app_id']}")
+        self.idp.admin.bind_group(group["id"], other["app_id"])
+        self.idp.admin.add_member(group["id"], user.id)
         query = {
             "client_id": other["client_id"],
             "redirect_uri": "http://127.0.0.1:9/cb",
@@ -176,7 +176,7 @@ def harness(
     """
     port = free_port()
     app_fields.setdefault("login_url", f"http://127.0.0.1:{port}/login")
-    app = idp.client.create_app(redirect_uris=[f"http://127.0.0.1:{port}/api/callback"], **app_fields)
+    app = idp.control.create_app(redirect_uris=[f"http://127.0.0.1:{port}/api/callback"], **app_fields)
     with start_reference_gateway(
         issuer=idp.issuer,
         client_id=app["client_id"],

@@ -10,7 +10,7 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 from tests.reference_gateway.harness import Harness, harness
 
 DENIED = {"message": "access denied"}
@@ -24,10 +24,10 @@ def test_healthz(gw: Harness) -> None:
 def test_valid_token_is_checked_at_userinfo_on_every_call(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    before = len(gw.idp.client.journal(user=user.email, endpoint="userinfo"))
+    before = len(gw.idp.control.journal(user=user.email, endpoint="userinfo"))
     gw.me(token)
     gw.me(token)
-    calls = gw.idp.client.journal(user=user.email, endpoint="userinfo")[before:]
+    calls = gw.idp.control.journal(user=user.email, endpoint="userinfo")[before:]
     assert len(calls) == 2
     assert all(call["headers"]["authorization"].startswith("Bearer ") for call in calls)
 
@@ -78,7 +78,7 @@ def test_suspended_user_is_refused_on_the_next_call(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
     gw.me(token)
-    gw.idp.client.suspend_user(user.id)
+    gw.idp.admin.suspend_user(user.id)
     assert gw.api("/api/userinfo", token).status_code == 401
 
 
@@ -86,7 +86,7 @@ def test_token_expired_at_the_idp_is_refused(own_idp: RunningMockIdp) -> None:
     with harness(own_idp, warm_up=False) as gw:
         token = gw.signed_in(gw.user())
         gw.me(token)
-        own_idp.client.advance_clock(7200)
+        own_idp.control.advance_clock(7200)
         assert gw.api("/api/userinfo", token).status_code == 401
 
 
@@ -113,7 +113,7 @@ def test_token_issued_to_another_client_is_refused(gw: Harness) -> None:
 def test_userinfo_failure_fails_closed(gw: Harness, params: dict[str, object]) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    gw.idp.client.add_fault("respond", endpoint="userinfo", user=user.email, **params)
+    gw.idp.control.add_fault("respond", endpoint="userinfo", user=user.email, **params)
     response = gw.api("/api/userinfo", token)
     assert response.status_code == 401 and response.json() == DENIED
     assert gw.me(token)  # the fault fired once; the token is still good
@@ -123,13 +123,13 @@ def test_hanging_userinfo_fails_closed_in_time(mock_idp: RunningMockIdp) -> None
     with harness(mock_idp, extra_env={"REFGW_IDP_TIMEOUT": "1"}) as gw:
         user = gw.user()
         token = gw.signed_in(user)
-        mock_idp.client.add_fault("delay", endpoint="userinfo", user=user.email, seconds=None)
+        mock_idp.control.add_fault("delay", endpoint="userinfo", user=user.email, seconds=None)
         try:
             began = time.monotonic()
             assert gw.api("/api/userinfo", token).status_code == 401
             assert time.monotonic() - began < 5
         finally:
-            mock_idp.client.clear_faults()
+            mock_idp.control.clear_faults()
 
 
 # roles
@@ -150,7 +150,7 @@ def test_roles_from_groups(gw: Harness) -> None:
 def test_admin_removed_at_the_idp_loses_admin(gw: Harness) -> None:
     user = gw.user("admin", "ops")
     assert gw.api("/api/api-keys", gw.signed_in(user)).status_code == 200
-    gw.idp.client.remove_member(gw.group("admin"), user.id)
+    gw.idp.admin.remove_member(gw.group("admin"), user.id)
     token = gw.signed_in(user)
     assert gw.api("/api/api-keys", token).status_code == 403
     assert gw.me(token)["groups"] == ["ops"]

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
-from fixtures.login_driver import log_in
+from hoop_conformance.drivers.browser_login import log_in
 from tests.reference_gateway.harness import SESSION_COOKIE, Harness
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 from reference_gateway.groups import claimed_groups, role_of, synced_groups
 from reference_gateway.settings import Settings
 from tests.reference_gateway.harness import Harness, harness
@@ -50,7 +50,7 @@ def test_roles() -> None:
 def groups_after_login(gw: Harness, user: Any, **fault: Any) -> list[str]:
     """The user's gateway groups after a login (with an ``id_token`` fault when given)."""
     if fault:
-        gw.idp.client.add_fault("id_token", user=user.email, **fault)
+        gw.idp.control.add_fault("id_token", user=user.email, **fault)
     return list(gw.me(gw.signed_in(user))["groups"])
 
 
@@ -62,9 +62,9 @@ def test_array_and_string_claims(gw: Harness) -> None:
 def test_group_added_then_removed_at_the_idp(gw: Harness) -> None:
     user = gw.user("g-a")
     assert groups_after_login(gw, user) == ["g-a"]
-    gw.idp.client.add_member(gw.group("g-b"), user.id)
+    gw.idp.admin.add_member(gw.group("g-b"), user.id)
     assert sorted(groups_after_login(gw, user)) == ["g-a", "g-b"]
-    gw.idp.client.remove_member(gw.group("g-a"), user.id)
+    gw.idp.admin.remove_member(gw.group("g-a"), user.id)
     assert groups_after_login(gw, user) == ["g-b"]
 
 

@@ -21,7 +21,7 @@ def test_api_calls_while_userinfo_fails_now_and_then(gw: Harness) -> None:
     users = [gw.user() for _ in range(6)]
     tokens = [gw.signed_in(user) for user in users]
     for user in users:
-        gw.idp.client.add_fault("respond", endpoint="userinfo", user=user.email, status=503, times=3)
+        gw.idp.control.add_fault("respond", endpoint="userinfo", user=user.email, status=503, times=3)
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(lambda token: gw.api("/api/userinfo", token).status_code, tokens * 8))
     assert statuses.count(401) == 3 * len(users)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 from mock_idp.faults import ID_TOKEN_TAMPERS
 from tests.reference_gateway.harness import SESSION_COOKIE, Harness, harness
 
@@ -22,7 +22,7 @@ def query_of(url: str) -> dict[str, str]:
 
 def token_requests(gw: Harness) -> int:
     """How many token requests the gateway's app has made so far."""
-    return len(gw.idp.client.journal(app=gw.app["client_id"], endpoint="token"))
+    return len(gw.idp.control.journal(app=gw.app["client_id"], endpoint="token"))
 
 
 def assert_refused_after_state(gw: Harness, response: httpx.Response, redirect: str) -> None:
@@ -112,7 +112,7 @@ def test_token_request_uses_basic_auth_pkce_and_the_same_redirect_uri(gw: Harnes
     user = gw.user()
     login = gw.login(user)
     verifier_challenge = query_of(login.start.json()["login_url"])["code_challenge"]
-    entry = gw.idp.client.journal(user=user.email, endpoint="token")[-1]
+    entry = gw.idp.control.journal(user=user.email, endpoint="token")[-1]
     assert entry["client_auth"] == "client_secret_basic"
     assert entry["form"]["grant_type"] == "authorization_code"
     assert entry["form"]["redirect_uri"] == f"{gw.url}/api/callback"
@@ -138,7 +138,7 @@ def test_idp_error_is_answered_without_a_token_request(gw: Harness) -> None:
 
 def test_idp_error_from_the_authorize_endpoint(gw: Harness) -> None:
     user = gw.user()
-    gw.idp.client.add_fault("authorize_error", user=user.email, error="access_denied", description="<b>no</b>")
+    gw.idp.control.add_fault("authorize_error", user=user.email, error="access_denied", description="<b>no</b>")
     login = gw.login(user)
     assert login.response.status_code == 401 and "<b>" not in login.response.text
     assert not login.token
@@ -186,7 +186,7 @@ def test_expired_state_is_refused(mock_idp) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize("tamper", ID_TOKEN_TAMPERS)
 def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:
     user = gw.user()
-    gw.idp.client.add_fault("id_token", user=user.email, tamper=tamper)
+    gw.idp.control.add_fault("id_token", user=user.email, tamper=tamper)
     assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
 
 
@@ -196,7 +196,7 @@ def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:
 )
 def test_missing_id_token_or_other_userinfo_subject_is_refused(gw: Harness, kind: str, params: dict[str, str]) -> None:
     user = gw.user()
-    gw.idp.client.add_fault(kind, user=user.email, **params)
+    gw.idp.control.add_fault(kind, user=user.email, **params)
     assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
 
 
@@ -211,7 +211,7 @@ def test_missing_id_token_or_other_userinfo_subject_is_refused(gw: Harness, kind
 )
 def test_token_endpoint_failure_is_a_clean_error(gw: Harness, params: dict[str, object]) -> None:
     user = gw.user()
-    gw.idp.client.add_fault("respond", endpoint="token", user=user.email, **params)
+    gw.idp.control.add_fault("respond", endpoint="token", user=user.email, **params)
     assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
     assert httpx.get(f"{gw.url}/api/healthz", trust_env=False).status_code == 200
 
@@ -219,34 +219,34 @@ def test_token_endpoint_failure_is_a_clean_error(gw: Harness, params: dict[str, 
 def test_hanging_token_endpoint_is_cut_off(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, extra_env={"REFGW_IDP_TIMEOUT": "1"}) as gw:
         user = gw.user()
-        mock_idp.client.add_fault("delay", endpoint="token", user=user.email, seconds=None)
+        mock_idp.control.add_fault("delay", endpoint="token", user=user.email, seconds=None)
         try:
             began = time.monotonic()
             response = gw.login(user).response
             assert time.monotonic() - began < 10
             assert_refused_after_state(gw, response, f"{gw.url}/callback")
         finally:
-            mock_idp.client.clear_faults()
+            mock_idp.control.clear_faults()
 
 
 def test_unverified_email_is_not_linked_to_an_existing_account(gw: Harness) -> None:
     user = gw.user()
     first = gw.me(gw.signed_in(user))
-    gw.idp.client.add_fault("email_unverified", user=user.email, times=2)
+    gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
     assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
     assert gw.me(gw.signed_in(user))["id"] == first["id"]
 
 
 def test_unverified_email_of_a_new_user_creates_an_account(gw: Harness) -> None:
     user = gw.user()
-    gw.idp.client.add_fault("email_unverified", user=user.email, times=2)
+    gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
     assert gw.me(gw.signed_in(user))["verified"] is False
 
 
 def test_mixed_case_email_logins_share_one_account(gw: Harness) -> None:
     user = gw.user(email=f"Case.{time.time_ns()}@Example.TEST")
     first = gw.me(gw.signed_in(user))
-    gw.idp.client.update_user(user.id, email=user.email.upper())
+    gw.idp.admin.update_user(user.id, email=user.email.upper())
     second = gw.me(gw.signed_in(user))
     assert first["id"] == second["id"] and second["email"] == user.email.lower()
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from fixtures.idp import RunningMockIdp, start_mock_idp
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
 from reference_gateway.mutants import MUTANTS
 from tests.reference_gateway.harness import SESSION_COOKIE, Harness, Login, harness
 
@@ -52,7 +52,7 @@ def succeeded(login: Login) -> bool:
 def login_with_fault(gw: Harness, kind: str, **params: Any) -> Login:
     """Log a fresh user in with a fault scoped to them."""
     user = gw.user()
-    gw.idp.client.add_fault(kind, user=user.email, **params)
+    gw.idp.control.add_fault(kind, user=user.email, **params)
     return gw.login(user)
 
 
@@ -71,7 +71,7 @@ def cookie_attributes(login: Login) -> list[str]:
 def groups_of(gw: Harness, user: Any, **fault: Any) -> list[str]:
     """The user's groups after a login (with an ``id_token`` fault when given)."""
     if fault:
-        gw.idp.client.add_fault("id_token", user=user.email, **fault)
+        gw.idp.control.add_fault("id_token", user=user.email, **fault)
     return list(gw.me(gw.signed_in(user))["groups"])
 
 
@@ -85,29 +85,29 @@ def _(gw: Harness) -> None:
 
 @shows("skip_issuer_match", own_idp=True)
 def _(gw: Harness) -> None:
-    gw.idp.client.add_fault("discovery_issuer_mismatch", times=None)
+    gw.idp.control.add_fault("discovery_issuer_mismatch", times=None)
     assert gw.start(gw.client()).status_code == 200
 
 
 @shows("discovery_failure_sticky", own_idp=True)
 def _(gw: Harness) -> None:
-    gw.idp.client.add_fault("respond", endpoint="discovery", status=500)
+    gw.idp.control.add_fault("respond", endpoint="discovery", status=500)
     assert gw.start(gw.client()).status_code == 503
-    gw.idp.client.clear_faults()
+    gw.idp.control.clear_faults()
     assert gw.start(gw.client()).status_code == 503
 
 
 @shows("jwks_failure_sticky", own_idp=True, warm_up=False)
 def _(gw: Harness) -> None:
-    gw.idp.client.add_fault("respond", endpoint="jwks", status=500)
+    gw.idp.control.add_fault("respond", endpoint="jwks", status=500)
     assert not succeeded(gw.login(gw.user()))
-    gw.idp.client.clear_faults()
+    gw.idp.control.clear_faults()
     assert not succeeded(gw.login(gw.user()))
 
 
 @shows("jwks_cached_forever", own_idp=True)
 def _(gw: Harness) -> None:
-    gw.idp.client.rotate_keys()
+    gw.idp.control.rotate_keys()
     assert not succeeded(gw.login(gw.user()))
 
 
@@ -118,7 +118,7 @@ def _(gw: Harness) -> None:
 
 @shows("hardcoded_endpoints", own_idp=True)
 def _(gw: Harness) -> None:
-    gw.idp.client.add_fault("move_endpoints", times=None)
+    gw.idp.control.add_fault("move_endpoints", times=None)
     assert "/moved/" not in gw.start(gw.client()).json()["login_url"]
 
 
@@ -187,16 +187,16 @@ def _(gw: Harness) -> None:
 @shows("client_secret_post", warm_up=False)
 def _(gw: Harness) -> None:
     gw.login(gw.user())
-    assert gw.idp.client.journal(app=gw.app["client_id"], endpoint="token")[-1]["client_auth"] == "client_secret_post"
+    assert gw.idp.control.journal(app=gw.app["client_id"], endpoint="token")[-1]["client_auth"] == "client_secret_post"
 
 
 @shows("ignore_idp_error")
 def _(gw: Harness) -> None:
     client = gw.client()
     state = parse_qs(urlsplit(gw.start(client).json()["login_url"]).query)["state"][0]
-    before = len(gw.idp.client.journal(app=gw.app["client_id"], endpoint="token"))
+    before = len(gw.idp.control.journal(app=gw.app["client_id"], endpoint="token"))
     client.get(f"{gw.url}/api/callback", params={"error": "access_denied", "state": state})
-    assert len(gw.idp.client.journal(app=gw.app["client_id"], endpoint="token")) > before
+    assert len(gw.idp.control.journal(app=gw.app["client_id"], endpoint="token")) > before
 
 
 @shows("skip_state_check")
@@ -270,7 +270,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     gw.signed_in(user)
-    gw.idp.client.add_fault("email_unverified", user=user.email, times=2)
+    gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
     assert succeeded(gw.login(user))
 
 
@@ -346,9 +346,9 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    before = len(gw.idp.client.journal(user=user.email, endpoint="userinfo"))
+    before = len(gw.idp.control.journal(user=user.email, endpoint="userinfo"))
     gw.me(token)
-    assert len(gw.idp.client.journal(user=user.email, endpoint="userinfo")) == before
+    assert len(gw.idp.control.journal(user=user.email, endpoint="userinfo")) == before
 
 
 @shows("cache_userinfo_forever")
@@ -356,7 +356,7 @@ def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
     gw.me(token)
-    gw.idp.client.suspend_user(user.id)
+    gw.idp.admin.suspend_user(user.id)
     assert gw.api("/api/userinfo", token).status_code == 200
 
 
@@ -364,7 +364,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    gw.idp.client.add_fault("respond", endpoint="userinfo", user=user.email, status=500)
+    gw.idp.control.add_fault("respond", endpoint="userinfo", user=user.email, status=500)
     assert gw.api("/api/userinfo", token).status_code == 200
 
 
@@ -372,7 +372,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    gw.idp.client.add_fault(
+    gw.idp.control.add_fault(
         "respond", endpoint="userinfo", user=user.email, status=200, body="<html>", content_type="text/html"
     )
     assert gw.api("/api/userinfo", token).status_code == 200
@@ -382,7 +382,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user()
     token = gw.signed_in(user)
-    gw.idp.client.add_fault("delay", endpoint="userinfo", user=user.email, seconds=2)
+    gw.idp.control.add_fault("delay", endpoint="userinfo", user=user.email, seconds=2)
     assert gw.api("/api/userinfo", token).status_code == 200
 
 
@@ -434,7 +434,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user("g-a")
     groups_of(gw, user)
-    gw.idp.client.add_member(gw.group("g-b"), user.id)
+    gw.idp.admin.add_member(gw.group("g-b"), user.id)
     assert groups_of(gw, user) == ["g-a"]
 
 
@@ -442,7 +442,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user("g-a", "g-b")
     groups_of(gw, user)
-    gw.idp.client.remove_member(gw.group("g-a"), user.id)
+    gw.idp.admin.remove_member(gw.group("g-a"), user.id)
     assert "g-a" in groups_of(gw, user)
 
 
@@ -484,7 +484,7 @@ def _(gw: Harness) -> None:
 def _(gw: Harness) -> None:
     user = gw.user("admin", "ops")
     gw.signed_in(user)
-    gw.idp.client.remove_member(gw.group("admin"), user.id)
+    gw.idp.admin.remove_member(gw.group("admin"), user.id)
     assert gw.api("/api/api-keys", gw.signed_in(user)).status_code == 200
 
 
@@ -534,4 +534,4 @@ def test_mutant_breaks_its_rule(name: str, mock_idp: RunningMockIdp) -> None:
         with harness(mock_idp, mutant=name, extra_env=scenario.env, warm_up=scenario.warm_up, **scenario.app) as gw:
             scenario.run(gw)
     finally:
-        mock_idp.client.clear_faults()
+        mock_idp.control.clear_faults()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 from reference_gateway.mutants import MUTANTS, covered_checks
 from tests.reference_gateway.harness import harness
 
@@ -67,6 +67,6 @@ def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
         login = gw.login(user)
         assert not any("HttpOnly" in c for c in login.set_cookies)
         assert login.client.get(gw.idp_login(login.client, login.start.json()["login_url"], user)).status_code == 307
-        gw.idp.client.remove_member(gw.group("admin"), user.id)
+        gw.idp.admin.remove_member(gw.group("admin"), user.id)
         token = gw.signed_in(user)
         assert gw.api(f"/api/api-keys?access_token={token}", None).status_code == 200

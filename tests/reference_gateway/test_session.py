@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from fixtures.idp import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp
 from tests.reference_gateway.harness import SESSION_COOKIE, Harness, harness
 
 CLI = "http://127.0.0.1:3587/callback"

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from fixtures.gateway import gateway_env, start_reference_gateway
-from fixtures.idp import RunningMockIdp
-from fixtures.servers import free_port
+from hoop_conformance.launchers.reference import gateway_env, start_reference_gateway
+from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.servers import free_port
 from reference_gateway.mutants import MUTANTS
 from tests.reference_gateway.harness import harness
 
