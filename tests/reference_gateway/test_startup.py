@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hoop_conformance.launchers.reference import gateway_env, start_reference_gateway
+from hoop_conformance.launchers.gateway import IdpRegistration, gateway_environment
+from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.servers import free_port
 from reference_gateway.mutants import MUTANTS
@@ -28,9 +29,10 @@ def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
 
 def env_for(idp: RunningMockIdp, **changes: str) -> dict[str, str]:
     """A valid gateway environment for ``idp``'s first app, with ``changes`` applied."""
-    env = gateway_env(
-        port=free_port(), issuer=idp.issuer, client_id=idp.app["client_id"], client_secret=idp.app["client_secret"]
+    registration = IdpRegistration(
+        issuer=idp.issuer, client_id=idp.app["client_id"], client_secret=idp.app["client_secret"]
     )
+    env = gateway_environment(free_port(), registration, {})
     return env | changes
 
 
@@ -86,7 +88,7 @@ def test_port_in_use_exits_2_with_one_line(mock_idp: RunningMockIdp) -> None:
 
 
 def test_list_mutants() -> None:
-    env = gateway_env(port=1, issuer="http://x/", client_id="c", client_secret="s")
+    env = gateway_environment(1, IdpRegistration(issuer="http://x/", client_id="c", client_secret="s"), {})
     text = run_gateway(env, "--list-mutants")
     assert text.returncode == 0 and len(text.stdout.splitlines()) == len(MUTANTS)
     listed: dict[str, Any] = json.loads(run_gateway(env, "--list-mutants", "--json").stdout)
