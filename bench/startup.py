@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.mock import start_mock_idp
+from hoop_conformance.launchers.reference import start_reference_gateway
 
 GATEWAY_TARGET_S = 1.0
 

@@ -61,7 +61,7 @@ async def create_app(request: Request, provider: Provider, entry: Entry) -> Resp
     unknown = sorted(set(data) - known)
     if unknown:
         raise ApiError(400, f"unknown app field(s): {', '.join(unknown)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     try:
         app = AppSettings(**values)
     except (SettingsError, TypeError) as error:

@@ -120,9 +120,9 @@ def build_fault(data: Any) -> Fault:
     if not isinstance(data, dict):
         raise ApiError(400, "a fault is a JSON object")
     kind_name = data.get("kind")
-    kind = FAULT_KINDS.get(kind_name) if isinstance(kind_name, str) else None
-    if kind is None:
+    if not isinstance(kind_name, str) or kind_name not in FAULT_KINDS:
         raise ApiError(400, f"unknown fault kind {kind_name!r}; known: {', '.join(FAULT_KINDS)}")
+    kind = FAULT_KINDS[kind_name]
     unknown = sorted(set(data) - {"kind", "endpoint", "user", "app", "times", "params"})
     if unknown:
         raise ApiError(400, f"unknown fault field(s): {', '.join(unknown)}")

@@ -9,9 +9,10 @@ from starlette.routing import Route
 from mock_idp import pages
 from mock_idp.directory import User
 from mock_idp.errors import InvalidRequest, InvalidToken, OAuthError
+from mock_idp.faults import MOVED_PREFIX
 from mock_idp.grants import IdpSession, LoginChallenge
 from mock_idp.journal import Entry
-from mock_idp.provider import MOVED_PREFIX, AuthorizeError, Provider, add_query
+from mock_idp.provider import AuthorizeError, Provider, add_query
 from mock_idp.web import NO_STORE, Handler, endpoint, intercept, oauth_error_response, read_form, single_values
 
 SESSION_COOKIE = "jc_sso"
@@ -55,12 +56,12 @@ async def authorize(request: Request, provider: Provider, entry: Entry) -> Respo
         provider.note(entry, user=user)
         return RedirectResponse(finish_login(provider, challenge, user, session, entry), 303)
     if "none" in prompts:
-        error = OAuthError(
+        login_required = OAuthError(
             "login_required",
             "The Authorization Server requires End-User authentication.",
             hint="Prompt 'none' was requested, but no existing login session was found.",
         )
-        return RedirectResponse(provider.error_redirect(challenge, error), 303)
+        return RedirectResponse(provider.error_redirect(challenge, login_required), 303)
     return RedirectResponse(f"{provider.prefix}/login?login_challenge={challenge.id}", 303)
 
 

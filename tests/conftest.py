@@ -22,3 +22,20 @@ def mock_idp(pytestconfig: pytest.Config) -> Iterator[RunningMockIdp]:
 def make_user(mock_idp: RunningMockIdp, fake: Faker) -> MakeUser:
     """Users at the session's mock, in groups bound to its first app unless told otherwise."""
     return UserFactory(mock_idp.admin, mock_idp.control, fake, mock_idp.app["app_id"])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The mutation test's matrix: each mutant and the checks that failed against it."""
+    rows = []
+    for status in ("passed", "failed"):
+        for report in terminalreporter.getreports(status):
+            properties = dict(report.user_properties)
+            if "mutant_failing" in properties:
+                rows.append((report.nodeid.rpartition("[")[2].rstrip("]"), status, str(properties["mutant_failing"])))
+    if rows:
+        terminalreporter.section("mutants -> failing checks")
+        width = max(len(name) for name, _, _ in rows)
+        for name, status, failing in sorted(rows):
+            terminalreporter.write_line(
+                f"{name:<{width}}  {'killed  ' if status == 'passed' else 'SURVIVED'}  {failing}"
+            )

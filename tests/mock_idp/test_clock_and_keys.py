@@ -8,8 +8,8 @@ import httpx
 import jwt
 import pytest
 
-from hoop_conformance.users import MakeUser
 from hoop_conformance.idp.api import IdpApiError
+from hoop_conformance.users import MakeUser
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import code_for, exchange, login, query, tokens_for, userinfo, verify_id_token
 

@@ -19,10 +19,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from hoop_conformance.drivers.http_login import http_login
+from hoop_conformance.idp.api import IdpApiError
 from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.users import IdpUser, MakeUser
 from hoop_conformance.waiting import wait_for
-from hoop_conformance.idp.api import IdpApiError
 from mock_idp.faults import FAULT_KINDS, ID_TOKEN_TAMPERS
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import (
@@ -532,7 +532,9 @@ def test_global_hang_released_by_clear_faults(own_rp: RelyingParty) -> None:
     )
     cursor = idp.control.journal_cursor()
     worker.start()
-    wait_for(lambda: idp.control.journal(endpoint="jwks", since=cursor), timeout=5, message="the JWKS request to arrive")
+    wait_for(
+        lambda: idp.control.journal(endpoint="jwks", since=cursor), timeout=5, message="the JWKS request to arrive"
+    )
     assert worker.is_alive() and not results
     assert idp.control.clear_faults() == 1
     worker.join(timeout=5)

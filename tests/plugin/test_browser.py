@@ -70,7 +70,17 @@ def test_a_browser_test_without_chromium_fails_with_one_clear_line(tmp_path: Pat
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "hoop_conformance.plugin", "-p", "no:cacheprovider", "-q", str(test_file)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "hoop_conformance.plugin",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(test_file),
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -24,7 +24,17 @@ def run_probe(tmp_path: Path, *args: str) -> str:
     out = tmp_path / "probe.out"
     out.unlink(missing_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "hoop_conformance.plugin", "-p", "no:cacheprovider", *args, "test_probe.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "hoop_conformance.plugin",
+            "-p",
+            "no:cacheprovider",
+            *args,
+            "test_probe.py",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -1,0 +1,74 @@
+"""Run the conformance suite in a child pytest, as a user would, and read each check's status from its JUnit XML."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """A finished conformance run: its exit status, each check's status, and its output."""
+
+    returncode: int
+    statuses: dict[str, str]
+    output: str
+
+    def failing(self) -> set[str]:
+        """Check ids with a FAIL."""
+        return {check for check, status in self.statuses.items() if status == "FAIL"}
+
+
+def _status(case: ElementTree.Element) -> str:
+    if case.find("failure") is not None:
+        return "FAIL"
+    if case.find("error") is not None:
+        return "ERROR"
+    if case.find("skipped") is not None:
+        return "SKIP"
+    return "PASS"
+
+
+def read_statuses(junit: Path) -> dict[str, str]:
+    """Check id -> worst status over its test cases (FAIL > ERROR > SKIP > PASS)."""
+    rank = {"PASS": 0, "SKIP": 1, "ERROR": 2, "FAIL": 3}
+    statuses: dict[str, str] = {}
+    for case in ElementTree.parse(junit).iter("testcase"):
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        check = properties.get("check")
+        if check is None:
+            continue
+        status = _status(case)
+        if rank[status] > rank[statuses.get(check, "PASS")]:
+            statuses[check] = status
+        statuses.setdefault(check, status)
+    return statuses
+
+
+def run_suite(
+    tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, paths: Sequence[str] = ("suites",)
+) -> SuiteRun:
+    """``python -m pytest suites ARGS`` in the repository, with ``env`` added to the environment."""
+    junit = tmp_path / "junit.xml"
+    command = [
+        sys.executable, "-m", "pytest", *paths, "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
+        "--junitxml", str(junit), "--output", str(tmp_path / "artifacts"), "--basetemp", str(tmp_path / "base"), *args,
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    statuses = read_statuses(junit) if junit.exists() else {}
+    return SuiteRun(result.returncode, statuses, result.stdout[-4000:] + result.stderr[-2000:])

@@ -1,0 +1,39 @@
+"""The mutation test: every check can fail. Each mutant of the reference gateway makes every check it names fail,
+and the strict reference gateway passes the whole suite.
+
+Mutants reach the gateway as any configuration does, through the environment (``REFGW_MUTANT``): the plugin
+never knows they exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reference_gateway.mutants import MUTANTS
+from tests.suite.runs import run_suite
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_makes_its_checks_fail(name: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
+    mutant = MUTANTS[name]
+    run = run_suite(tmp_path, "--checks", ",".join(mutant.checks), "--heavy", env={"REFGW_MUTANT": name})
+    record_property("mutant_failing", " ".join(sorted(run.failing())))
+    survivors = sorted(set(mutant.checks) - run.failing())
+    assert not survivors, (
+        f"mutant {name} ({mutant.description}) survives {survivors}: {[run.statuses.get(c) for c in survivors]}\n"
+        f"{run.output}"
+    )
+    assert run.returncode != 0
+
+
+def test_strict_reference_gateway_passes_every_check(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, "-n", "2")
+    not_passing = {check: status for check, status in run.statuses.items() if status != "PASS"}
+    heavy_skips = {
+        check for check, status in not_passing.items() if status == "SKIP" and check in ("LOAD-04", "LOAD-05")
+    }
+    assert {c: s for c, s in not_passing.items() if c not in heavy_skips} == {}, run.output
+    assert run.returncode == 0, run.output
+    assert len(run.statuses) >= 87, f"only {len(run.statuses)} checks ran"
