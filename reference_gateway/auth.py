@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 import jwt
 
 from reference_gateway.errors import IdpError, TokenRejected
-from reference_gateway.idtoken import ASYMMETRIC_ALGS, check_access_token_claims, verify_signature
-from reference_gateway.oidc import IdpClient
+from reference_gateway.idtoken import (
+    ASYMMETRIC_ALGS,
+    AccessTokenAudience,
+    check_access_token_claims,
+    check_unexpired,
+    verify_signature,
+)
+from reference_gateway.oidc import Discovery, IdpClient, default_endpoint
 from reference_gateway.settings import Settings
 from reference_gateway.store import Store, User
 
@@ -51,6 +58,8 @@ class Authenticator:
         if token.count(".") == 2:
             if self._settings.mutant("trust_jwt_access_tokens"):
                 return self._user_by_subject(jwt.decode(token, options={"verify_signature": False}).get("sub"))
+            if self._settings.mutant("accept_any_signed_jwt"):
+                return await self._user_of_signed_jwt(token)
             await self._verify_jwt(token)
         owner_id = self._store.token_owner(token_hash(token))
         if owner_id is None and self._settings.mutant("unknown_tokens_unregistered"):
@@ -80,12 +89,11 @@ class Authenticator:
             raise TokenRejected("user is inactive")
         return user
 
-    async def _verify_jwt(self, token: str) -> None:
-        if self._settings.mutant("crash_on_malformed_jwt"):
-            jwt.get_unverified_header(token)  # raises on garbage, which escapes as a 500
+    async def _signed_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a JWT whose signature verifies against the IdP's JWKS (nothing else checked yet)."""
         try:
             discovery = await self._idp.current()
-            claims = await verify_signature(
+            return await verify_signature(
                 token,
                 algorithms=frozenset(discovery.signing_algs) & ASYMMETRIC_ALGS,
                 keys=lambda kid: self._idp.signing_key(discovery, kid, fresh=False),
@@ -94,7 +102,32 @@ class Authenticator:
             )
         except IdpError as error:
             raise TokenRejected(f"cannot verify the JWT access token: {error}") from None
-        check_access_token_claims(claims, issuer=self._settings.issuer)
+
+    async def _verify_jwt(self, token: str) -> None:
+        """Refuse a JWT that is not an unexpired access token the IdP signed for this gateway's client."""
+        if self._settings.mutant("crash_on_malformed_jwt"):
+            jwt.get_unverified_header(token)  # raises on garbage, which escapes as a 500
+        claims = await self._signed_claims(token)
+        settings = self._settings
+        expected = AccessTokenAudience(issuer=settings.issuer, client_id=settings.client_id, audience=settings.audience)
+        check_access_token_claims(claims, typ=jwt.get_unverified_header(token).get("typ"), expected=expected)
+
+    async def _user_of_signed_jwt(self, token: str) -> User | None:
+        """The ``accept_any_signed_jwt`` mutant: any unexpired JWT the IdP signed is a session of its ``sub``.
+
+        As in Hoop, a ``sub`` that is no user's makes an unregistered caller.
+        """
+        claims = await self._signed_claims(token)
+        check_unexpired(claims)
+        subject = claims.get("sub")
+        user = self._store.user_by_subject(subject) if isinstance(subject, str) else None
+        return None if user is None else self._active(user)
+
+    def _api_discovery(self, discovery: Discovery) -> Discovery:
+        """The endpoints the API path uses: the discovered ones."""
+        if self._settings.mutant("default_userinfo_path_on_api"):
+            return replace(discovery, userinfo_endpoint=default_endpoint(self._settings.issuer, "userinfo_endpoint"))
+        return discovery
 
     async def _userinfo(self, token: str) -> dict[str, Any] | None:
         """The userinfo claims for ``token``; ``None`` only when a fail-open mutant let a failure through."""
@@ -105,7 +138,7 @@ class Authenticator:
         if key in self._userinfo_cache:
             return self._userinfo_cache[key]
         try:
-            answer = await self._idp.userinfo(await self._idp.current(), token)
+            answer = await self._idp.userinfo(self._api_discovery(await self._idp.current()), token)
         except IdpError as error:
             raise TokenRejected(f"userinfo failed: {error}") from None
         if answer.status == 200 and answer.claims is not None:

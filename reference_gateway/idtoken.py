@@ -19,7 +19,12 @@ LEEWAY = 60.0
 KeyLookup = Callable[[str], Awaitable[jwt.PyJWK | None]]
 """Find the JWKS key with a given ``kid`` (refetching the JWKS once if it is unknown)."""
 
-_SIGNATURE_ONLY = {
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+"""The JWS ``typ`` of an RFC 9068 access token."""
+ID_TOKEN_ONLY_CLAIMS = ("nonce", "at_hash", "c_hash", "auth_time")
+"""Claims an ID token carries and a Hydra-style JWT access token does not."""
+
+_SIGNATURE_ONLY: jwt.types.Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,
@@ -120,13 +125,48 @@ def check_id_token_claims(
         raise TokenRejected("sub is not a non-empty string")
 
 
-def check_access_token_claims(claims: dict[str, Any], *, issuer: str, now: float | None = None) -> None:
-    """Validate a signature-checked JWT access token: ``iss`` and ``exp`` (RFC 9068 4)."""
+@dataclass(frozen=True, kw_only=True)
+class AccessTokenAudience:
+    """Whom a JWT access token must be for: this gateway's client, and its ``IDP_AUDIENCE`` when one is set."""
+
+    issuer: str
+    client_id: str
+    audience: str | None = None
+
+
+def check_unexpired(claims: dict[str, Any], *, now: float | None = None) -> None:
+    """Refuse a token without ``exp`` or past it (with ``LEEWAY``)."""
     now = time.time() if now is None else now
-    if claims.get("iss") != issuer:
-        raise TokenRejected("iss is not the issuer")
     exp = _number(claims, "exp")
     if exp is None or exp + LEEWAY < now:
         raise TokenRejected("the token has expired or has no exp")
+
+
+def is_access_token(typ: object, claims: dict[str, Any]) -> bool:
+    """Whether a JWT is shaped as an access token: ``typ: at+jwt`` (RFC 9068), or Hydra's ``JWT`` with ``scp``.
+
+    An ID token (``typ: JWT``, no ``scp``, ``nonce``/``at_hash``/``auth_time``) is not one.
+    """
+    if isinstance(typ, str) and typ.lower() in ACCESS_TOKEN_TYPES:
+        return True
+    hydra = typ in (None, "JWT") and isinstance(claims.get("scp"), list)
+    return hydra and not any(name in claims for name in ID_TOKEN_ONLY_CLAIMS)
+
+
+def check_access_token_claims(
+    claims: dict[str, Any], *, typ: object, expected: AccessTokenAudience, now: float | None = None
+) -> None:
+    """Validate a signature-checked JWT access token (RFC 9068 4): type, ``iss``, ``exp``, ``client_id``, ``aud``."""
+    if not is_access_token(typ, claims):
+        raise TokenRejected(f"not an access token (typ {typ!r})")
+    if claims.get("iss") != expected.issuer:
+        raise TokenRejected("iss is not the issuer")
+    check_unexpired(claims, now=now)
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenRejected("sub is missing")
+    if claims.get("client_id") != expected.client_id:
+        raise TokenRejected("client_id is not this gateway's client")
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+    if expected.audience is not None and expected.audience not in audiences:
+        raise TokenRejected("aud does not hold the configured audience")

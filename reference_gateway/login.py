@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from reference_gateway.auth import token_hash
 from reference_gateway.context import Gateway
-from reference_gateway.errors import IdpError, LoginRefused, TokenRejected
+from reference_gateway.errors import IdpError, LoginRefused, TokenRejected, UserInactive
 from reference_gateway.groups import claimed_groups, synced_groups
 from reference_gateway.idtoken import Expected, check_id_token_claims, verify_signature
+from reference_gateway.oidc import Discovery
 from reference_gateway.pages import third_party_redirect_page
 from reference_gateway.redirects import CLI_LISTENER, redirect_allowed, token_in_url
 from reference_gateway.settings import BASE_SCOPES, Settings
@@ -33,8 +34,21 @@ SESSION_COOKIE = "hoop_access_token"
 BINDING_COOKIE = "refgw_login"
 STATE_ERROR = {"message": "failed to retrieve login state internally"}
 REDIRECT_ERROR = {"message": "redirect attribute does not match with api url"}
+CODE_ERROR = {"message": "the callback carries no usable code"}
 _BINDING_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""What a state may look like (the gateway makes 43 URL-safe characters); anything else is not looked up."""
+_CODE_SHAPE = re.compile(r"[\x20-\x7e]{1,2048}")
+"""What an authorization code may look like (RFC 6749 A.11: VSCHARs; JumpCloud's are under 100)."""
+DEFAULT_TOKEN_LIFETIME = 3600.0
+"""Seconds an access token is remembered when the token response has no usable ``expires_in``."""
+MAX_TOKEN_LIFETIME = 86400.0
+"""The longest an access token is remembered, whatever the IdP says."""
+LEAK_PER_LOGIN = 32 * 1024
+"""Bytes the ``leak_per_login`` mutant keeps per completed login."""
+_RETAINED: list[bytes] = []
+"""What the ``leak_per_login`` mutant keeps (empty otherwise)."""
 
 
 def with_query(url: str, **params: str) -> str:
@@ -152,11 +166,31 @@ def _usable(gateway: Gateway, login: LoginState | None, binding: str) -> bool:
     bound = hmac.compare_digest(login.binding_hash, token_hash(binding))
     if not bound and not settings.mutant("state_not_browser_bound"):
         return False
-    return settings.mutant("state_reusable") or gateway.store.consume_login_state(login.state)
+    if settings.mutant("state_reusable"):
+        return True
+    return gateway.store.consume_login_state(login.state, keep=settings.mutant("second_session_on_replay"))
+
+
+def _state_shaped(state: str, settings: Settings) -> bool:
+    """Whether ``state`` is worth looking up: a short run of URL-safe characters, as the gateway makes them."""
+    if _STATE_SHAPE.fullmatch(state):
+        return True
+    if settings.mutant("malformed_state_500"):
+        raise RuntimeError("malformed state (malformed_state_500 mutant)")
+    return False
+
+
+async def _provider_first(gateway: Gateway) -> Response | None:
+    """The ``callback_idp_failure_500`` mutant: fetch discovery and JWKS up front; a bare 500 when that fails."""
+    try:
+        await gateway.idp.fetch_provider()
+    except IdpError as error:
+        return JSONResponse({"message": f"identity provider unavailable: {error}"}, status_code=500)
+    return None
 
 
 async def api_callback(request: Request) -> Response:
-    """``GET /api/callback``: check the state, exchange the code, verify, sign the user in."""
+    """``GET /api/callback``: check the state and the code, exchange the code, verify, sign the user in."""
     gateway: Gateway = request.app.state.gateway
     settings, store = gateway.settings, gateway.store
     query = request.query_params
@@ -165,7 +199,9 @@ async def api_callback(request: Request) -> Response:
         if state:
             store.consume_login_state(state)
         return _idp_error(query.get("error", ""), query.get("error_description", ""), settings)
-    login = store.login_state(state) if state else None
+    if settings.mutant("callback_idp_failure_500") and (failure := await _provider_first(gateway)) is not None:
+        return failure
+    login = store.login_state(state) if _state_shaped(state, settings) else None
     if login is not None and login.used and login.replay_token and settings.mutant("second_session_on_replay"):
         return _session(request, gateway, login, login.replay_token)
     if not _usable(gateway, login, request.cookies.get(BINDING_COOKIE, "")):
@@ -175,11 +211,15 @@ async def api_callback(request: Request) -> Response:
             state=state, redirect=CLI_LISTENER, code_verifier=None, nonce=None, binding_hash="", created_at=time.time()
         )
     assert login is not None
+    code = query.get("code", "")
+    # a callback without error= must carry a code; the ignore_idp_error mutant exchanges the absent one anyway
+    if not _CODE_SHAPE.fullmatch(code) and not settings.mutant("ignore_idp_error"):
+        return JSONResponse(CODE_ERROR, status_code=400)
     try:
-        access_token = await _complete(gateway, login, query.get("code", ""))
+        access_token = await _complete(gateway, login, code)
     except (IdpError, TokenRejected, LoginRefused) as error:
         log.warning("login refused: %s", error)
-        return RedirectResponse(with_query(login.redirect, error="unexpected_error"), status_code=307)
+        return _refused(request, gateway, login, error)
     if settings.mutant("second_session_on_replay"):
         store.remember_replay_token(login.state, access_token)
     return _session(request, gateway, login, access_token)
@@ -192,13 +232,17 @@ def _idp_error(error: str, description: str, settings: Settings) -> Response:
     return JSONResponse({"message": f"the identity provider refused the login: {code}"}, status_code=401)
 
 
-def _session(request: Request, gateway: Gateway, login: LoginState, access_token: str) -> Response:
-    """The answer to a successful callback: a redirect that carries the session."""
-    settings = gateway.settings
-    target = f"{settings.api_url}/" if settings.mutant("ignore_stored_redirect") else login.redirect
-    if token_in_url(target, settings):
-        return RedirectResponse(with_query(target, token=access_token), status_code=307)
-    cookie = _cookie(
+def _refused(request: Request, gateway: Gateway, login: LoginState, error: Exception) -> Response:
+    """A login refused after the state lookup: back to the stored redirect with ``error=``, and no session."""
+    response = RedirectResponse(with_query(login.redirect, error="unexpected_error"), status_code=307)
+    if isinstance(error, UserInactive) and error.session_token is not None:  # session_before_inactive_check
+        response.headers.append("set-cookie", _session_cookie(request, gateway.settings, error.session_token))
+    return response
+
+
+def _session_cookie(request: Request, settings: Settings, access_token: str) -> str:
+    """The ``Set-Cookie`` value that hands ``access_token`` to the browser."""
+    return _cookie(
         SESSION_COOKIE,
         access_token,
         secure=_https(request, settings),
@@ -206,50 +250,66 @@ def _session(request: Request, gateway: Gateway, login: LoginState, access_token
         httponly=not settings.mutant("cookie_not_httponly"),
         samesite=not settings.mutant("cookie_no_samesite"),
     )
+
+
+def _session(request: Request, gateway: Gateway, login: LoginState, access_token: str) -> Response:
+    """The answer to a successful callback: a redirect that carries the session."""
+    settings = gateway.settings
+    target = f"{settings.api_url}/" if settings.mutant("ignore_stored_redirect") else login.redirect
+    if token_in_url(target, settings):
+        return RedirectResponse(with_query(target, token=access_token), status_code=307)
     response: Response
     if settings.mutant("redirect_via_html_page"):
         response = HTMLResponse(third_party_redirect_page(target))
     else:
         response = RedirectResponse(target, status_code=307)
-    response.headers.append("set-cookie", cookie)
+    response.headers.append("set-cookie", _session_cookie(request, settings, access_token))
     response.headers["cache-control"] = "no-store"
     return response
 
 
-async def _complete(gateway: Gateway, login: LoginState, code: str) -> str:
-    """Exchange the code, verify the ID token and userinfo, update the user; return the access token."""
-    settings, idp = gateway.settings, gateway.idp
-    discovery = await idp.discover()
+async def _exchange(gateway: Gateway, discovery: Discovery, login: LoginState, code: str) -> dict[str, Any]:
+    """The token response for ``code``."""
     try:
-        tokens = await idp.exchange_code(discovery, code=code, code_verifier=login.code_verifier)
+        return await gateway.idp.exchange_code(discovery, code=code, code_verifier=login.code_verifier)
     except IdpError:
-        if settings.mutant("token_error_unhandled"):
+        if gateway.settings.mutant("token_error_unhandled"):
             raise RuntimeError("token endpoint failure (token_error_unhandled mutant)") from None
         raise
-    access_token: str = tokens["access_token"]
-    id_token = tokens.get("id_token")
-    claims: dict[str, Any] | None = None
-    if isinstance(id_token, str) and id_token:
-        claims = await verify_signature(
-            id_token,
-            algorithms=frozenset(discovery.signing_algs),
-            keys=lambda kid: idp.signing_key(discovery, kid, fresh=True),
-            settings=settings,
-            id_token=True,
-        )
-        expected = Expected(
-            issuer=settings.issuer,
-            client_id=settings.client_id,
-            nonce=login.nonce,
-        )
-        check_id_token_claims(claims, expected, settings=settings)
-    elif not settings.mutant("no_id_token_required"):
+
+
+async def _id_token_claims(
+    gateway: Gateway, discovery: Discovery, login: LoginState, id_token: object
+) -> dict[str, Any] | None:
+    """The validated claims of the token response's ID token (``None`` only when a mutant lets it be absent)."""
+    settings, idp = gateway.settings, gateway.idp
+    if not isinstance(id_token, str) or not id_token:
+        if settings.mutant("no_id_token_required"):
+            return None
         raise TokenRejected("the token response has no id_token")
-    answer = await idp.userinfo(discovery, access_token)
+    claims = await verify_signature(
+        id_token,
+        algorithms=frozenset(discovery.signing_algs),
+        keys=lambda kid: idp.signing_key(discovery, kid, fresh=True),
+        settings=settings,
+        id_token=True,
+    )
+    check_id_token_claims(
+        claims, Expected(issuer=settings.issuer, client_id=settings.client_id, nonce=login.nonce), settings=settings
+    )
+    return claims
+
+
+async def _login_userinfo(gateway: Gateway, discovery: Discovery, access_token: str) -> dict[str, Any]:
+    """Userinfo for the new access token; it must answer 200 with a ``sub``."""
+    answer = await gateway.idp.userinfo(discovery, access_token)
     if answer.status != 200 or answer.claims is None or not isinstance(answer.claims.get("sub"), str):
         raise IdpError(f"userinfo answered {answer.status} for the new access token")
-    userinfo = answer.claims
-    claims = dict(userinfo) if claims is None else claims
+    return answer.claims
+
+
+def _subject(claims: dict[str, Any], userinfo: dict[str, Any], settings: Settings) -> str:
+    """The login's subject: the ID token's ``sub``, which userinfo must repeat."""
     subject = claims.get("sub")
     if subject is None and settings.mutant("allow_missing_sub"):
         subject = userinfo["sub"]
@@ -259,8 +319,38 @@ async def _complete(gateway: Gateway, login: LoginState, code: str) -> str:
         if not settings.mutant("trust_userinfo_sub"):
             raise TokenRejected("userinfo sub differs from the ID token sub")
         subject = userinfo["sub"]
-    user = _sign_in(gateway, subject, claims, userinfo)
-    gateway.store.register_token(token_hash(access_token), user.id)
+    return subject
+
+
+def _expires_at(tokens: dict[str, Any]) -> float:
+    """When the gateway forgets the new access token: after the IdP's ``expires_in``, within bounds."""
+    lifetime = tokens.get("expires_in")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
+        lifetime = DEFAULT_TOKEN_LIFETIME
+    return time.time() + min(float(lifetime), MAX_TOKEN_LIFETIME)
+
+
+async def _complete(gateway: Gateway, login: LoginState, code: str) -> str:
+    """Exchange the code, verify the ID token and userinfo, update the user; return the access token."""
+    settings, store = gateway.settings, gateway.store
+    discovery = await gateway.idp.discover()
+    tokens = await _exchange(gateway, discovery, login, code)
+    access_token: str = tokens["access_token"]
+    claims = await _id_token_claims(gateway, discovery, login, tokens.get("id_token"))
+    userinfo = await _login_userinfo(gateway, discovery, access_token)
+    claims = dict(userinfo) if claims is None else claims
+    subject = _subject(claims, userinfo, settings)
+    expires_at = _expires_at(tokens)
+    try:
+        user = _sign_in(gateway, subject, claims, userinfo)
+    except UserInactive as refused:
+        if settings.mutant("session_before_inactive_check"):
+            store.register_token(token_hash(access_token), refused.user_id, expires_at=expires_at)
+            refused.session_token = access_token
+        raise
+    store.register_token(token_hash(access_token), user.id, expires_at=expires_at)
+    if settings.mutant("leak_per_login"):
+        _RETAINED.append(secrets.token_bytes(LEAK_PER_LOGIN))
     log.info("signed in user %s", user.id)
     return access_token
 
@@ -289,7 +379,7 @@ def _sign_in(gateway: Gateway, subject: str, claims: dict[str, Any], userinfo: d
     ):
         raise LoginRefused("an unverified e-mail matches an existing account")
     if existing is not None and existing.status != "active" and not settings.mutant("ignore_inactive_at_login"):
-        raise LoginRefused("the user is inactive")
+        raise UserInactive(existing.id)
     claimed = claimed_groups(claims, settings)
     if existing is None:
         try:

@@ -34,6 +34,12 @@ MUTANTS: dict[str, Mutant] = {
         _m("jwks_cached_forever", "DISC-05", "keeps the first JWKS forever (no refetch on a new kid)"),
         _m("skip_signature_on_unknown_kid", "DISC-06", "accepts an ID token whose kid is not in the JWKS unverified"),
         _m("hardcoded_endpoints", "DISC-07", "uses JumpCloud's default endpoint paths instead of the discovered ones"),
+        _m(
+            "default_userinfo_path_on_api",
+            "DISC-07",
+            "on the API path, asks userinfo at JumpCloud's default path instead of the discovered one",
+        ),
+        _m("no_discovery_timeout", "DISC-09", "fetches discovery without a timeout (Hoop's behaviour)"),
         # starting a login
         _m("login_redirects", "LOGIN-01", "/api/login answers 307 to the IdP instead of 200 {login_url}"),
         _m("scope_openid_only", "LOGIN-02", "asks only for scope=openid (no profile, email)"),
@@ -74,7 +80,23 @@ MUTANTS: dict[str, Mutant] = {
         _m("no_lowercase_email", "CB-25", "stores and matches e-mails as given"),
         _m("reflect_error_description", "CB-26", "echoes the IdP's error_description unescaped in HTML"),
         _m("ignore_inactive_at_login", "CB-27", "lets inactive users log in"),
+        _m(
+            "session_before_inactive_check",
+            "CB-27",
+            "stores the token and sets the session cookie before refusing an inactive user (Hoop's behaviour)",
+        ),
         _m("allow_missing_sub", "CB-28", "takes the subject from userinfo when the ID token has none"),
+        _m(
+            "retry_token_with_post",
+            "CB-29",
+            "after a failed code exchange, sends the same code again with client_secret_post (Go's auto-detection)",
+        ),
+        _m("malformed_state_500", "CB-30", "answers 500 to a missing or malformed state (Hoop's uuid column)"),
+        _m(
+            "callback_idp_failure_500",
+            "CB-31",
+            "fetches discovery and JWKS before the state lookup and answers 500 when that fails (Hoop's behaviour)",
+        ),
         # the session
         _m("token_in_url", "SESS-01", "hands the browser its token as ?token= instead of a cookie"),
         _m("no_cli_token_handover", "SESS-02", "sets a cookie instead of ?token= for the CLI listener"),
@@ -109,6 +131,11 @@ MUTANTS: dict[str, Mutant] = {
         _m("lenient_authorization_header", "TOKEN-09", "accepts any case of 'bearer' and any whitespace"),
         _m("crash_on_malformed_jwt", "TOKEN-09", "lets a malformed three-part token escape as a 500"),
         _m("trust_jwt_access_tokens", "TOKEN-11", "accepts JWT access tokens on their claims, unverified"),
+        _m(
+            "accept_any_signed_jwt",
+            "TOKEN-11",
+            "accepts any unexpired JWT signed by the IdP as a session, reading only its sub (Hoop's behaviour)",
+        ),
         # groups and roles
         _m("groups_first_only", "GROUP-01", "keeps only the first group of an array claim"),
         _m("groups_string_ignored", "GROUP-02", "ignores a groups claim that is a single string"),
@@ -127,6 +154,7 @@ MUTANTS: dict[str, Mutant] = {
         _m("no_first_admin", "GROUP-14", "does not make the first user an admin"),
         # load
         _m("single_pending_login", "LOAD-01", "a new login invalidates every pending one"),
+        _m("leak_per_login", "LOAD-05", "keeps 32 KB of memory behind for every completed login"),
     )
 }
 

@@ -58,6 +58,11 @@ def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
+def default_endpoint(issuer: str, name: str) -> str:
+    """Where JumpCloud serves endpoint ``name`` (a discovery field name); only mutants use it."""
+    return issuer.rstrip("/") + _DEFAULT_PATHS[name]
+
+
 def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     try:
         body = response.json()
@@ -80,7 +85,7 @@ def parse_discovery(document: dict[str, Any], *, settings: Settings) -> Discover
             raise IdpError(f"discovery document has no usable {name}")
         fields[name] = value
     if settings.mutant("hardcoded_endpoints"):
-        fields = {name: settings.issuer.rstrip("/") + path for name, path in _DEFAULT_PATHS.items()}
+        fields = {name: default_endpoint(settings.issuer, name) for name in _DEFAULT_PATHS}
     algs = document.get("id_token_signing_alg_values_supported", ["RS256"])
     if not isinstance(algs, list) or not all(isinstance(alg, str) for alg in algs):
         raise IdpError("discovery id_token_signing_alg_values_supported is not a list of names")
@@ -100,6 +105,22 @@ def _parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
             continue
     return keys
+
+
+def _token_response(response: httpx.Response) -> dict[str, Any]:
+    """The token endpoint's answer as a JSON object holding an access token; ``IdpError`` for anything else."""
+    if response.status_code != 200:
+        error = "unknown"
+        try:
+            body = response.json()
+            error = str(body.get("error", "unknown"))[:64] if isinstance(body, dict) else error
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass
+        raise IdpError(f"token endpoint answered {response.status_code} ({error})")
+    body = _json_object(response, "token endpoint")
+    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
+        raise IdpError("token response has no access_token")
+    return body
 
 
 def basic_auth_header(client_id: str, client_secret: str) -> str:
@@ -130,6 +151,10 @@ class IdpClient:
         """Close the HTTP connections."""
         await self._http.aclose()
 
+    def _timeout(self, bounded: bool) -> httpx.Timeout | None:
+        """A request's HTTP timeout: ``idp_timeout``, or none at all for a no-timeout mutant."""
+        return httpx.Timeout(self._settings.idp_timeout) if bounded else None
+
     async def _bounded(self, call: Callable[[], Awaitable[T]], what: str, *, bounded: bool = True) -> T:
         try:
             if not bounded:
@@ -145,8 +170,13 @@ class IdpClient:
         """Fetch and validate the discovery document now; remember it as the current one."""
         if self._discovery_failure is not None and self._settings.mutant("discovery_failure_sticky"):
             raise self._discovery_failure
+        bounded = not self._settings.mutant("no_discovery_timeout")
         try:
-            response = await self._bounded(lambda: self._http.get(discovery_url(self._settings.issuer)), "discovery")
+            response = await self._bounded(
+                lambda: self._http.get(discovery_url(self._settings.issuer), timeout=self._timeout(bounded)),
+                "discovery",
+                bounded=bounded,
+            )
             if response.status_code != 200:
                 raise IdpError(f"discovery answered {response.status_code}")
             self._discovery = parse_discovery(_json_object(response, "discovery"), settings=self._settings)
@@ -181,6 +211,12 @@ class IdpClient:
             raise
         return self._jwks
 
+    async def fetch_provider(self) -> Discovery:
+        """Discovery and JWKS, both fetched now (what Hoop does before every callback's state lookup)."""
+        discovery = await self.discover()
+        await self._fetch_jwks(discovery)
+        return discovery
+
     async def signing_key(self, discovery: Discovery, kid: str, *, fresh: bool) -> jwt.PyJWK | None:
         """The JWKS key ``kid``: from a fresh JWKS when ``fresh``, else cached with one refetch if unknown.
 
@@ -195,39 +231,36 @@ class IdpClient:
         return self._jwks.get(kid)
 
     async def exchange_code(self, discovery: Discovery, *, code: str, code_verifier: str | None) -> dict[str, Any]:
-        """Exchange an authorization code at the token endpoint (client_secret_basic)."""
+        """Exchange an authorization code at the token endpoint (client_secret_basic), once: a failure is final."""
         settings = self._settings
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": settings.redirect_uri}
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
+        in_body = settings.mutant("client_secret_post")
+        response = await self._post_token(discovery, form, secret_in_body=in_body)
+        try:
+            return _token_response(response)
+        except IdpError:
+            if in_body or not settings.mutant("retry_token_with_post"):
+                raise
+        return _token_response(await self._post_token(discovery, form, secret_in_body=True))
+
+    async def _post_token(self, discovery: Discovery, form: dict[str, str], *, secret_in_body: bool) -> httpx.Response:
+        """POST ``form`` to the token endpoint, the client authenticated in the body or (normally) with Basic."""
+        settings = self._settings
         headers = {"Accept": "application/json"}
-        if settings.mutant("client_secret_post"):
-            form |= {"client_id": settings.client_id, "client_secret": settings.client_secret}
+        if secret_in_body:
+            form = form | {"client_id": settings.client_id, "client_secret": settings.client_secret}
         else:
             headers["Authorization"] = basic_auth_header(settings.client_id, settings.client_secret)
         bounded = not settings.mutant("no_token_timeout")
-        response = await self._bounded(
+        return await self._bounded(
             lambda: self._http.post(
-                discovery.token_endpoint,
-                data=form,
-                headers=headers,
-                timeout=None if not bounded else httpx.USE_CLIENT_DEFAULT,
+                discovery.token_endpoint, data=form, headers=headers, timeout=self._timeout(bounded)
             ),
             "token endpoint",
             bounded=bounded,
         )
-        if response.status_code != 200:
-            error = "unknown"
-            try:
-                body = response.json()
-                error = str(body.get("error", "unknown"))[:64] if isinstance(body, dict) else error
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                pass
-            raise IdpError(f"token endpoint answered {response.status_code} ({error})")
-        body = _json_object(response, "token endpoint")
-        if not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise IdpError("token response has no access_token")
-        return body
 
     async def userinfo(self, discovery: Discovery, access_token: str) -> UserinfoAnswer:
         """Ask the userinfo endpoint about ``access_token`` (sent in the Authorization header)."""
@@ -236,7 +269,7 @@ class IdpClient:
             lambda: self._http.get(
                 discovery.userinfo_endpoint,
                 headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-                timeout=None if not bounded else httpx.USE_CLIENT_DEFAULT,
+                timeout=self._timeout(bounded),
             ),
             "userinfo",
             bounded=bounded,

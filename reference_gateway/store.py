@@ -34,9 +34,16 @@ CREATE TABLE IF NOT EXISTS login_states (
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL DEFAULT 0
 );
 """
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS tokens_user ON tokens (user_id, created_at);
+CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+"""
+MAX_SESSIONS_PER_USER = 20
+"""Tokens remembered per user: a new login beyond that forgets the user's oldest session."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +99,10 @@ class Store:
         self._lock = threading.Lock()
         with self._lock:
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tokens)")}
+            if "expires_at" not in columns:  # a database from before tokens expired
+                self._db.execute("ALTER TABLE tokens ADD COLUMN expires_at REAL NOT NULL DEFAULT 0")
+            self._db.executescript(_INDEXES)
 
     def close(self) -> None:
         """Close the database."""
@@ -122,10 +133,13 @@ class Store:
             return None
         return LoginState(**{key: row[key] for key in row.keys()} | {"used": bool(row["used"])})  # noqa: SIM118 - a Row iterates values
 
-    def consume_login_state(self, state: str) -> bool:
-        """Mark ``state`` used; ``True`` only for the call that did so."""
+    def consume_login_state(self, state: str, *, keep: bool = False) -> bool:
+        """Use ``state`` up: delete it (or, with ``keep``, mark it used); ``True`` only for the call that did so."""
         with self._lock:
-            cursor = self._db.execute("UPDATE login_states SET used = 1 WHERE state = ? AND used = 0", (state,))
+            if keep:
+                cursor = self._db.execute("UPDATE login_states SET used = 1 WHERE state = ? AND used = 0", (state,))
+            else:
+                cursor = self._db.execute("DELETE FROM login_states WHERE state = ? AND used = 0", (state,))
         return cursor.rowcount == 1
 
     def remember_replay_token(self, state: str, token: str) -> None:
@@ -214,16 +228,29 @@ class Store:
 
     # tokens
 
-    def register_token(self, token_hash: str, user_id: str) -> None:
-        """Remember that the gateway handed out the token with this hash to ``user_id``."""
+    def register_token(self, token_hash: str, user_id: str, *, expires_at: float) -> None:
+        """Remember that the gateway handed out the token with this hash to ``user_id``, until ``expires_at``.
+
+        Expired tokens, and the user's sessions beyond ``MAX_SESSIONS_PER_USER``, are forgotten at once:
+        nothing piles up per login.
+        """
+        now = time.time()
         with self._lock:
+            self._db.execute("DELETE FROM tokens WHERE expires_at < ?", (now,))
             self._db.execute(
-                "REPLACE INTO tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)",
-                (token_hash, user_id, time.time()),
+                "REPLACE INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (token_hash, user_id, now, expires_at),
+            )
+            self._db.execute(
+                "DELETE FROM tokens WHERE user_id = ? AND token_hash NOT IN"
+                " (SELECT token_hash FROM tokens WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+                (user_id, user_id, MAX_SESSIONS_PER_USER),
             )
 
     def token_owner(self, token_hash: str) -> str | None:
-        """The user the token with this hash was handed out to, if any."""
+        """The user the token with this hash was handed out to, if it has not expired."""
         with self._lock:
-            row = self._db.execute("SELECT user_id FROM tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+            row = self._db.execute(
+                "SELECT user_id FROM tokens WHERE token_hash = ? AND expires_at >= ?", (token_hash, time.time())
+            ).fetchone()
         return None if row is None else str(row["user_id"])

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from hoop_conformance.launchers.reference import RunningGateway, start_reference_gateway
 from hoop_conformance.drivers.http_login import http_login
 from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.reference import RunningGateway, start_reference_gateway
 from hoop_conformance.launchers.servers import free_port
 
 SESSION_COOKIE = "hoop_access_token"
+FOREIGN_REDIRECT = "http://127.0.0.1:9/cb"
+
+
+def gateway_pid(port: int) -> int:
+    """The pid of this process's child that serves the gateway on ``port`` (found by its ``PORT``, Linux only)."""
+    wanted = f"PORT={port}".encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and wanted in environ:
+            return int(entry.name)
+    raise LookupError(f"no child process of this one serves port {port}")
+
+
+def resident_bytes(pid: int) -> int:
+    """The resident memory (``VmRSS``) of process ``pid``, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(f"process {pid} reports no VmRSS")
 
 
 @dataclass(frozen=True)
@@ -128,15 +153,11 @@ class Harness:
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
-    def foreign_token(self, user: IdpAccount) -> str:
-        """A valid access token for ``user`` that the same IdP issued to another client."""
-        other = self.idp.control.create_app(redirect_uris=["http://127.0.0.1:9/cb"], name="Other app")
-        group = self.idp.admin.create_group(f"other-{other['app_id']}")
-        self.idp.admin.bind_group(group["id"], other["app_id"])
-        self.idp.admin.add_member(group["id"], user.id)
+    def direct_tokens(self, user: IdpAccount, app: Mapping[str, Any], redirect_uri: str) -> dict[str, Any]:
+        """The token response of a code flow that ``app`` runs straight at the IdP for ``user`` (no gateway)."""
         query = {
-            "client_id": other["client_id"],
-            "redirect_uri": "http://127.0.0.1:9/cb",
+            "client_id": app["client_id"],
+            "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": "openid email profile",
             "state": "s" * 20,
@@ -144,15 +165,36 @@ class Harness:
         callback = self.idp_login(self.client(), f"{self.idp.issuer}oauth2/auth?{urlencode(query)}", user)
         answer = httpx.post(
             f"{self.idp.issuer}oauth2/token",
-            auth=(other["client_id"], other["client_secret"]),
+            auth=(app["client_id"], app["client_secret"]),
             trust_env=False,
             data={
                 "grant_type": "authorization_code",
                 "code": parse_qs(urlsplit(callback).query)["code"][0],
-                "redirect_uri": "http://127.0.0.1:9/cb",
+                "redirect_uri": redirect_uri,
             },
         )
-        return str(answer.json()["access_token"])
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    def own_tokens(self, user: IdpAccount) -> dict[str, Any]:
+        """Tokens the IdP issues to this gateway's own client, obtained without the gateway (it never saw them)."""
+        return self.direct_tokens(user, self.app, f"{self.url}/api/callback")
+
+    def foreign_tokens(self, user: IdpAccount, **app_fields: Any) -> dict[str, Any]:
+        """Tokens for ``user`` that the same IdP issued to another client (made with ``app_fields``)."""
+        other = self.idp.control.create_app(redirect_uris=[FOREIGN_REDIRECT], name="Other app", **app_fields)
+        group = self.idp.admin.create_group(f"other-{other['app_id']}")
+        self.idp.admin.bind_group(group["id"], other["app_id"])
+        self.idp.admin.add_member(group["id"], user.id)
+        return self.direct_tokens(user, other, FOREIGN_REDIRECT)
+
+    def foreign_token(self, user: IdpAccount) -> str:
+        """A valid access token for ``user`` that the same IdP issued to another client."""
+        return str(self.foreign_tokens(user)["access_token"])
+
+    def gateway_rss(self) -> int:
+        """The gateway process's resident memory, in bytes."""
+        return resident_bytes(gateway_pid(self.gateway.port))
 
     def close(self) -> None:
         """Close the clients this harness made."""

@@ -198,8 +198,12 @@ def test_inactive_user_is_refused_on_the_api_and_at_login(gw: Harness) -> None:
     updated = gw.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "inactive"})
     assert updated.status_code == 200 and updated.json()["status"] == "inactive"
     assert gw.api("/api/userinfo", token).status_code == 401
-    refused = gw.login(user).response
-    assert refused.status_code == 307 and refused.headers["location"] == f"{gw.url}/callback?error=unexpected_error"
+    refused = gw.login(user)
+    assert refused.response.status_code == 307
+    assert refused.response.headers["location"] == f"{gw.url}/callback?error=unexpected_error"
+    assert refused.token is None and not refused.set_cookies
+    cli = gw.login(user, redirect="http://127.0.0.1:3587/callback")
+    assert cli.response.headers["location"] == "http://127.0.0.1:3587/callback?error=unexpected_error"
     gw.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "active"})
     assert gw.me(token)["status"] == "active"
 
@@ -248,3 +252,19 @@ def test_jwt_access_tokens(mock_idp: RunningMockIdp) -> None:
         assert gw.me(token)["status"] == "active"
         for how in ("bad_signature", "alg_none", "other_issuer", "expired"):
             assert gw.api("/api/userinfo", _forge(token, how)).status_code == 401, how
+
+
+def test_signed_jwts_that_are_not_access_tokens_for_this_gateway_are_refused(mock_idp: RunningMockIdp) -> None:
+    with harness(mock_idp, access_token_format="jwt") as gw:
+        user = gw.user()
+        gw.signed_in(user)
+        own = gw.own_tokens(user)
+        foreign = gw.foreign_tokens(user, access_token_format="jwt")
+        for name, token in {
+            "ID token": own["id_token"],
+            "another client's ID token": foreign["id_token"],
+            "another client's access token": foreign["access_token"],
+        }.items():
+            assert gw.api("/api/userinfo", token).status_code == 401, name
+        # a JWT access token the IdP issued to this very client, but not through the gateway's login
+        assert gw.api("/api/userinfo", own["access_token"]).status_code == 401

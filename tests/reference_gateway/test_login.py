@@ -216,6 +216,54 @@ def test_token_endpoint_failure_is_a_clean_error(gw: Harness, params: dict[str, 
     assert httpx.get(f"{gw.url}/api/healthz", trust_env=False).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": 400, "body": '{"error": "invalid_grant"}', "content_type": "application/json"},
+        {"status": 401, "body": '{"error": "invalid_client"}', "content_type": "application/json"},
+        {"status": 500, "body": "oops"},
+        {"status": 200, "body": "<html>hello</html>", "content_type": "text/html"},
+    ],
+)
+def test_failed_code_exchange_is_not_retried_with_the_secret_in_the_body(
+    gw: Harness, params: dict[str, object]
+) -> None:
+    user = gw.user()
+    since = gw.idp.control.journal_cursor()
+    gw.idp.control.add_fault("respond", endpoint="token", user=user.email, **params)
+    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
+    (request,) = gw.idp.control.journal(app=gw.app["client_id"], endpoint="token", since=since)
+    assert request["client_auth"] == "client_secret_basic"
+    assert "client_secret" not in request["form"] and "client_id" not in request["form"]
+
+
+def _started_state(gw: Harness, client: httpx.Client) -> str:
+    """The state of a login started in ``client`` (whose binding cookie the callback then carries)."""
+    return query_of(gw.start(client, f"{gw.url}/callback").json()["login_url"])["state"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no state", "state not shaped like one", "empty code", "no code", "8 KB state", "8 KB code"],
+)
+def test_malformed_callback_is_a_4xx_without_a_token_request(gw: Harness, case: str) -> None:
+    client = gw.client()
+    state = _started_state(gw, client)
+    params = {
+        "no state": {"code": "c-1"},
+        "state not shaped like one": {"state": "'; DROP TABLE login_states; --", "code": "c-1"},
+        "empty code": {"state": state, "code": ""},
+        "no code": {"state": state},
+        "8 KB state": {"state": "s" * 8192, "code": "c-1"},
+        "8 KB code": {"state": state, "code": "c" * 8192},
+    }[case]
+    since = gw.idp.control.journal_cursor()
+    response = client.get(f"{gw.url}/api/callback", params=params)
+    assert 400 <= response.status_code < 500 and "message" in response.json(), response.text
+    assert SESSION_COOKIE not in response.cookies
+    assert gw.idp.control.journal(app=gw.app["client_id"], endpoint="token", since=since) == []
+
+
 def test_hanging_token_endpoint_is_cut_off(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, extra_env={"REFGW_IDP_TIMEOUT": "1"}) as gw:
         user = gw.user()

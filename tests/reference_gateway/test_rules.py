@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from reference_gateway.errors import ConfigError, TokenRejected
-from reference_gateway.idtoken import Expected, check_access_token_claims, check_id_token_claims
+from reference_gateway.idtoken import AccessTokenAudience, Expected, check_access_token_claims, check_id_token_claims
 from reference_gateway.redirects import redirect_allowed, token_in_url
 from reference_gateway.settings import Settings, load_settings
 
@@ -154,18 +153,47 @@ def test_bad_id_token_claims_are_rejected(changes: dict[str, Any]) -> None:
         check_id_token_claims(good_claims(**changes), EXPECTED, settings=SETTINGS, now=NOW)
 
 
+AT_AUDIENCE = AccessTokenAudience(issuer="http://idp.test/", client_id="client")
+
+
+def access_token_claims(**changes: Any) -> dict[str, Any]:
+    """Claims of a valid Hydra-style JWT access token, with ``changes`` (a value of ``None`` removes the claim)."""
+    claims = {"iss": "http://idp.test/", "sub": "u1", "exp": NOW + 3600, "client_id": "client", "scp": ["openid"]}
+    claims |= {"aud": [], "iat": NOW, "jti": "j-1"} | changes
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+@pytest.mark.parametrize("typ", ["JWT", None, "at+jwt", "application/at+JWT"])
+def test_good_jwt_access_token_claims_pass(typ: str | None) -> None:
+    check_access_token_claims(access_token_claims(), typ=typ, expected=AT_AUDIENCE, now=NOW)
+
+
+def test_configured_audience_must_be_in_a_jwt_access_token() -> None:
+    expected = replace(AT_AUDIENCE, audience="https://api.test")
+    check_access_token_claims(access_token_claims(aud=["https://api.test"]), typ="JWT", expected=expected, now=NOW)
+    with pytest.raises(TokenRejected, match="audience"):
+        check_access_token_claims(access_token_claims(), typ="JWT", expected=expected, now=NOW)
+
+
 @pytest.mark.parametrize(
-    "claims",
+    ("changes", "typ"),
     [
-        {"iss": "http://other/", "exp": time.time() + 60, "sub": "u"},
-        {"iss": "http://idp.test/", "sub": "u"},
-        {"iss": "http://idp.test/", "exp": time.time() - 3600, "sub": "u"},
-        {"iss": "http://idp.test/", "exp": time.time()},
+        ({"iss": "http://other/"}, "JWT"),
+        ({"exp": None}, "JWT"),
+        ({"exp": NOW - 3600}, "JWT"),
+        ({"sub": None}, "JWT"),
+        ({"client_id": "other"}, "JWT"),
+        ({"client_id": None}, "at+jwt"),
+        ({"scp": None}, "JWT"),
+        ({"nonce": "n-1"}, "JWT"),
+        ({"at_hash": "h"}, None),
+        ({}, "id_token+jwt"),
+        ({"client_id": None, "scp": None, "aud": ["client"], "nonce": "n-1", "at_hash": "h"}, "JWT"),  # an ID token
     ],
 )
-def test_bad_jwt_access_token_claims_are_rejected(claims: dict[str, Any]) -> None:
+def test_bad_jwt_access_token_claims_are_rejected(changes: dict[str, Any], typ: str | None) -> None:
     with pytest.raises(TokenRejected):
-        check_access_token_claims(claims, issuer="http://idp.test/")
+        check_access_token_claims(access_token_claims(**changes), typ=typ, expected=AT_AUDIENCE, now=NOW)
 
 
 def test_settings_are_frozen() -> None:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from hoop_conformance.launchers.gateway import IdpRegistration, gateway_environment
-from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.servers import free_port
 from reference_gateway.mutants import MUTANTS
 from tests.reference_gateway.harness import harness
