@@ -22,6 +22,7 @@ import httpx
 from bench.load import Endpoint, ResponseError, Run, drive
 from bench.providers import REDIRECT_URI, Target, mock_jumpcloud, oidc_provider_mock
 from bench.startup import startup_rows, timed_starts
+from bench.suite import suite_rows
 from hoop_conformance.idp.client_auth import basic_authorization
 
 TARGETS = {"token": 10.0, "userinfo": 2.0}
@@ -60,6 +61,11 @@ def parser() -> argparse.ArgumentParser:
         "--starts", type=int, default=5, help="timed starts of the mock and the reference gateway (default %(default)s)"
     )
     cli.add_argument("--server-logs", type=Path, help="keep the providers' logs in this directory")
+    cli.add_argument(
+        "--browser-logins", type=int, default=10, help="timed browser logins through the gateway (default %(default)s)"
+    )
+    cli.add_argument("--no-suite", action="store_true", help="skip timing the conformance suite and the mutation test")
+    cli.add_argument("--no-mutation", action="store_true", help="skip timing the mutation test (minutes)")
     return cli
 
 
@@ -200,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse_args(argv)
     if args.userinfo_requests is None:
         args.userinfo_requests = 10 * args.requests
-    if min(args.requests, args.userinfo_requests, args.concurrency, args.rounds, args.starts) < 1 or args.warmup < 0:
+    if (
+        min(args.requests, args.userinfo_requests, args.concurrency, args.rounds, args.starts, args.browser_logins) < 1
+        or args.warmup < 0
+    ):
         cli.error("request counts, --concurrency, --rounds and --starts must be positive, --warmup not negative")
     if args.time_limit <= 0:
         cli.error("--time-limit must be positive")
@@ -231,4 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in startup_rows(*starts):
         print(line)
+    if not args.no_suite:
+        for line in suite_rows(args.browser_logins, mutation=not args.no_mutation):
+            print(line, flush=True)
     return 0

@@ -1,0 +1,74 @@
+"""The conformance suite's own speed: a full run, one browser login, and the mutation test."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from faker import Faker
+from playwright.sync_api import sync_playwright
+
+from hoop_conformance.contract import CALLBACK
+from hoop_conformance.deployment import Deployment, Gateway, Idp
+from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.drivers.chromium import find_chromium, launch_args
+from hoop_conformance.launchers.gateway import GatewayCommand, IdpRegistration, run_gateway
+from hoop_conformance.launchers.mock import start_mock_idp
+from hoop_conformance.launchers.servers import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FULL_RUN_TARGET_S = 180.0
+FULL_RUN_AIM_S = 90.0
+
+
+def browser_login_times(logins: int) -> list[float]:
+    """Seconds per whole browser login (``/api/login``, the IdP's pages, the callback), one fresh context each."""
+    times = []
+    with start_mock_idp() as mock, sync_playwright() as playwright:
+        idp = Idp(issuer=mock.issuer, base_url=mock.base_url, admin=mock.admin, control=mock.control)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        app = mock.control.create_app(redirect_uris=[url + CALLBACK])
+        registration = IdpRegistration(
+            issuer=idp.issuer, client_id=app["client_id"], client_secret=app["client_secret"]
+        )
+        with run_gateway(GatewayCommand.reference(), port=port, idp=registration) as process:
+            deployment = Deployment(idp, Gateway(url, registration, process=process, timeout=30.0), app, Faker())
+            executable = find_chromium(playwright.chromium.executable_path)
+            browser = playwright.chromium.launch(executable_path=executable, args=launch_args())
+            for _ in range(logins):
+                user = deployment.make_user()
+                context = browser.new_context()
+                began = time.perf_counter()
+                browser_login(context.new_page(), deployment, user)
+                times.append(time.perf_counter() - began)
+                context.close()
+            browser.close()
+    return times
+
+
+def timed_pytest(*args: str) -> tuple[float, int]:
+    """Seconds a ``python -m pytest ARGS`` run takes in the repository, and its exit status."""
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as scratch:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", f"{scratch}/t", *args]
+        began = time.perf_counter()
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        return time.perf_counter() - began, result.returncode
+
+
+def suite_rows(logins: int, *, mutation: bool) -> Iterator[str]:
+    """The lines of the suite's part of the report."""
+    times = browser_login_times(logins)
+    median = statistics.median(times)
+    yield f"suite     browser login (whole, headless Chromium)  median {median:.2f} s ({logins} logins)"
+    seconds, status = timed_pytest("suites", "-n", "2", "--reports", f"{tempfile.gettempdir()}/bench-reports")
+    verdict = "aim MET" if seconds < FULL_RUN_AIM_S else "target MET" if seconds < FULL_RUN_TARGET_S else "NOT MET"
+    yield f"suite     full conformance run (-n 2)  {seconds:.0f} s, exit {status}: {FULL_RUN_TARGET_S:.0f} s {verdict}"
+    if mutation:
+        seconds, status = timed_pytest("tests/suite/test_mutation.py", "-n", "2")
+        yield f"suite     mutation test (-n 2)  {seconds:.0f} s, exit {status}"
