@@ -1,0 +1,279 @@
+"""GROUP: how the IdP's groups claim becomes the gateway's groups and roles.
+
+Memberships are changed at the IdP through the admin API (as on a real tenant); the claim shapes the admin API
+cannot produce (an empty array, junk entries, no claim at all) come from the mock's ``id_token`` fault, mirrored at
+userinfo so that a gateway reading either source sees the same claim. The gateway's view is read from
+``GET /api/userinfo``, and roles are judged by the contract's admin-only and admin-or-auditor probe routes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from hoop_conformance.assertions import assert_status
+from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
+from hoop_conformance.check_fixtures import OwnDeployment
+from hoop_conformance.contract import ADMIN_ONLY_PROBE, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
+from hoop_conformance.deployment import Deployment
+from hoop_conformance.idp.api import IdpApiError
+from hoop_conformance.idp.control import MockControl
+from hoop_conformance.users import IdpUser
+
+ADMIN_GROUP = "admin"
+"""The contract's default admin group (``ADMIN_USERNAME``)."""
+AUDITOR_GROUP = "auditor"
+"""The contract's default auditor group (``AUDITOR_USERNAME``)."""
+
+
+def fresh_group(label: str) -> str:
+    """A group name no other check uses."""
+    return f"{label}-{uuid.uuid4().hex[:10]}"
+
+
+def bound_group(deployment: Deployment, name: str) -> str:
+    """The id of group ``name``, bound to the deployment's app (a concurrent creation of the same name is tolerated)."""
+    try:
+        return deployment.idp.admin.bound_group(name, deployment.app_id)
+    except IdpApiError as error:
+        if error.status != 409:
+            raise
+        return deployment.idp.admin.bound_group(name, deployment.app_id)
+
+
+def gateway_groups(deployment: Deployment, token: str) -> list[str]:
+    """The user's groups as the gateway's ``GET /api/userinfo`` lists them."""
+    groups = deployment.me(token).get("groups")
+    assert isinstance(groups, list), f"GET /api/userinfo must list the user's groups; it says groups={groups!r}"
+    return groups
+
+
+def assert_groups(deployment: Deployment, token: str, expected: Iterable[str], what: str) -> None:
+    """The gateway holds exactly ``expected`` (each once, any order) as the user's groups."""
+    wanted = sorted(expected)
+    got = gateway_groups(deployment, token)
+    assert sorted(got) == wanted, f"{what}: the gateway's groups must be exactly {wanted}; GET /api/userinfo says {got}"
+
+
+def send_groups_claim(
+    control: MockControl, user: IdpUser, *, claim: str, value: Any = None, absent: bool = False
+) -> None:
+    """Make the user's next login carry ``claim = value`` (or no ``claim`` at all), in the ID token and at userinfo."""
+    change: dict[str, Any] = {"remove": [claim]} if absent else {"claims": {claim: value}}
+    control.add_fault("id_token", user=user.email, **change)
+    control.add_fault("userinfo_claims", user=user.email, times=None, **change)
+
+
+@check(
+    "GROUP-01",
+    level=MUST,
+    ref="contract",
+    requirement="A user in groups a and b (an array claim) has exactly groups {a, b} at the gateway.",
+    staging=True,
+)
+def test_array_claim_gives_every_group(deployment: Deployment) -> None:
+    groups = (fresh_group("alpha"), fresh_group("beta"))
+    user = deployment.make_user(groups=groups)
+    assert_groups(deployment, deployment.sign_in(user), groups, "a user in two groups (an array claim)")
+
+
+@check(
+    "GROUP-02",
+    level=MUST,
+    ref="contract",
+    requirement="A user in one group (JumpCloud sends a JSON string, not an array) has exactly that group.",
+    staging=True,
+)
+def test_single_group_string_claim_gives_that_group(deployment: Deployment) -> None:
+    group = fresh_group("solo")
+    user = deployment.make_user(groups=(group,))
+    assert_groups(deployment, deployment.sign_in(user), [group], "a user in one group (a string claim)")
+
+
+@check(
+    "GROUP-03",
+    level=MUST,
+    ref="contract",
+    requirement="A group added at the IdP appears at the gateway after the user's next login.",
+    staging=True,
+)
+def test_group_added_at_the_idp_appears_on_next_login(deployment: Deployment) -> None:
+    first, added = fresh_group("kept"), fresh_group("added")
+    user = deployment.make_user(groups=(first,))
+    assert_groups(deployment, deployment.sign_in(user), [first], "before the change at the IdP")
+    deployment.idp.admin.add_member(bound_group(deployment, added), user.id)
+    assert_groups(deployment, deployment.sign_in(user), [first, added], "after a group was added at the IdP")
+
+
+@check(
+    "GROUP-04",
+    level=MUST,
+    ref="contract",
+    requirement="A group removed at the IdP disappears at the gateway after the user's next login.",
+    staging=True,
+)
+def test_group_removed_at_the_idp_disappears_on_next_login(deployment: Deployment) -> None:
+    kept, removed = fresh_group("kept"), fresh_group("removed")
+    user = deployment.make_user(groups=(kept, removed))
+    assert_groups(deployment, deployment.sign_in(user), [kept, removed], "before the change at the IdP")
+    deployment.idp.admin.remove_member(bound_group(deployment, removed), user.id)
+    assert_groups(deployment, deployment.sign_in(user), [kept], "after a group was removed at the IdP")
+
+
+@check(
+    "GROUP-05",
+    level=MUST,
+    ref="contract",
+    requirement="A groups claim that is an empty array clears the user's groups.",
+)
+def test_empty_array_claim_clears_groups(deployment: Deployment, control: MockControl) -> None:
+    groups = (fresh_group("alpha"), fresh_group("beta"))
+    user = deployment.make_user(groups=groups)
+    assert_groups(deployment, deployment.sign_in(user), groups, "before the empty claim")
+    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, value=[])
+    assert_groups(deployment, deployment.sign_in(user), [], "after a login whose groups claim is []")
+
+
+@check(
+    "GROUP-06",
+    level=CONTRACT,
+    ref="contract",
+    requirement="A login without the groups claim leaves the user's groups unchanged.",
+)
+def test_absent_claim_leaves_groups_unchanged(deployment: Deployment, control: MockControl) -> None:
+    groups = (fresh_group("alpha"), fresh_group("beta"))
+    user = deployment.make_user(groups=groups)
+    assert_groups(deployment, deployment.sign_in(user), groups, "before the login without the claim")
+    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, absent=True)
+    assert_groups(deployment, deployment.sign_in(user), groups, "after a login without the groups claim")
+
+
+@check(
+    "GROUP-07",
+    level=MUST,
+    ref="contract",
+    requirement="Non-string and empty entries of the groups claim are ignored and duplicates collapsed.",
+)
+def test_junk_and_duplicate_entries_are_ignored(deployment: Deployment, control: MockControl) -> None:
+    alpha, beta = fresh_group("alpha"), fresh_group("beta")
+    user = deployment.make_user(groups=(alpha,))
+    junk: list[Any] = [alpha, "", 7, None, True, 1.5, {"name": beta}, [beta], alpha, beta, beta]
+    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, value=junk)
+    assert_groups(deployment, deployment.sign_in(user), [alpha, beta], f"a groups claim of {junk!r}")
+
+
+@check(
+    "GROUP-08",
+    level=MUST,
+    ref="contract",
+    requirement="Group names with spaces, non-ASCII characters, 255 characters or differing only in case "
+    "are kept exactly as the IdP sends them.",
+    staging=True,
+)
+def test_unusual_group_names_are_kept_exactly(deployment: Deployment) -> None:
+    tag = uuid.uuid4().hex[:10]
+    groups = (
+        f"Site Reliability Team {tag}",
+        f"Équipe Données 数据库 {tag}",
+        f"{tag}-" + "L" * (254 - len(tag)),
+        f"Ops-{tag}",
+        f"ops-{tag}",
+    )
+    assert len(groups[2]) == 255
+    user = deployment.make_user(groups=groups)
+    assert_groups(
+        deployment, deployment.sign_in(user), groups, "group names with spaces, unicode, 255 characters, case"
+    )
+
+
+@check(
+    "GROUP-09",
+    level=MUST,
+    ref="contract",
+    requirement="A user in the IdP group admin passes the admin-only route.",
+    staging=True,
+)
+def test_idp_admin_group_grants_admin_routes(deployment: Deployment) -> None:
+    bound_group(deployment, ADMIN_GROUP)
+    token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"), ADMIN_GROUP)))
+    assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "a member of admin on the admin-only route")
+
+
+@check(
+    "GROUP-10",
+    level=SHOULD,
+    ref="least privilege",
+    requirement="After admin is removed at the IdP and the user logs in again, the admin-only route answers 403.",
+    staging=True,
+)
+def test_admin_removed_at_the_idp_loses_admin_routes(deployment: Deployment) -> None:
+    admin_group = bound_group(deployment, ADMIN_GROUP)
+    user = deployment.make_user(groups=(fresh_group("staff"), ADMIN_GROUP))
+    token = deployment.sign_in(user)
+    assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "a member of admin, before the change")
+    deployment.idp.admin.remove_member(admin_group, user.id)
+    token = deployment.sign_in(user)
+    assert_status(
+        deployment.gateway.api(ADMIN_ONLY_PROBE, token), 403, "admin-only route after admin was removed at the IdP"
+    )
+
+
+@check(
+    "GROUP-11",
+    level=CONTRACT,
+    ref="contract",
+    requirement="A user in auditor passes the auditor route and gets 403 on the admin-only route.",
+    staging=True,
+)
+def test_auditor_group_grants_auditor_routes_only(deployment: Deployment) -> None:
+    bound_group(deployment, AUDITOR_GROUP)
+    token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"), AUDITOR_GROUP)))
+    assert_status(deployment.gateway.api(AUDITOR_PROBE, token), 200, "a member of auditor on the auditor route")
+    assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 403, "a member of auditor on the admin-only route")
+
+
+@check(
+    "GROUP-12",
+    level=MUST,
+    ref="contract",
+    requirement="A user in no privileged group gets 403 on the admin-only route.",
+    staging=True,
+)
+def test_unprivileged_user_is_kept_off_admin_routes(deployment: Deployment) -> None:
+    token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"),)))
+    assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 403, "a user in no privileged group")
+
+
+@check(
+    "GROUP-13",
+    level=CONTRACT,
+    ref="contract",
+    requirement="With IDP_GROUPS_CLAIM naming another claim, the groups come from that claim and the default "
+    "claim is ignored.",
+)
+def test_configured_groups_claim_is_used(own_deployment: OwnDeployment, control: MockControl) -> None:
+    claim = "https://conformance.example/teams"
+    deployment = own_deployment(
+        own_idp=False, extra_env={"IDP_GROUPS_CLAIM": claim}, app_fields={"groups_claim": claim}
+    )
+    groups = (fresh_group("alpha"), fresh_group("beta"))
+    user = deployment.make_user(groups=groups)
+    decoy = {DEFAULT_GROUPS_CLAIM: [fresh_group("decoy")]}
+    control.add_fault("id_token", user=user.email, claims=decoy)
+    control.add_fault("userinfo_claims", user=user.email, times=None, claims=decoy)
+    assert_groups(
+        deployment, deployment.sign_in(user), groups, f"groups claim {claim} configured, {DEFAULT_GROUPS_CLAIM} a decoy"
+    )
+
+
+@check(
+    "GROUP-14",
+    level=CONTRACT,
+    ref="contract",
+    requirement="The very first user to log in to a fresh gateway becomes admin.",
+)
+def test_first_user_of_a_fresh_gateway_becomes_admin(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment(own_idp=False, warm_up=False)
+    token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"),)))
+    assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "the first user of a fresh gateway")
