@@ -23,6 +23,7 @@ from playwright.sync_api import Browser
 from hoop_conformance.assertions import redact, redact_text
 from hoop_conformance.canary import CANARY_FILE, read, remember
 from hoop_conformance.reporting.scrub import scrub_trace
+from hoop_conformance.users import IdpUser
 
 
 def _jwt() -> str:
@@ -205,6 +206,9 @@ def test_scrubbing_twice_changes_nothing(scrubbed: Path, tmp_path: Path) -> None
         ("Authorization: Bearer abcdefgh12345678", "abcdefgh12345678"),
         ("refused ory_at_aaaa_bbbb-cc.dddd_eeee for user", "ory_at_aaaa_bbbb-cc.dddd_eeee"),
         ("id_token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl seen", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0"),
+        ("Login(client=..., password='hunter2hunter2', email='a@b')", "hunter2hunter2"),
+        ("password = 'hunter2hunter2'", "hunter2hunter2"),
+        ("app = {'client_id': 'abc', 'client_secret': 'the-secret-value'}", "the-secret-value"),
     ],
 )
 def test_redact_text_finds_secrets_in_free_text(text: str, secret: str) -> None:
@@ -223,3 +227,9 @@ def test_canaries_are_written_only_when_asked(tmp_path: Path, monkeypatch: pytes
     remember("token", "tok-1")
     remember("code", "")
     assert read(canary) == {"password": {"pw-1"}, "token": {"tok-1"}}
+
+
+def test_a_users_secrets_are_not_in_its_repr() -> None:
+    """Tracebacks show a check's arguments by their repr: a user's password and TOTP seed stay out of it."""
+    user = IdpUser("u1", "a@example.com", "pw-in-repr?", "A", "B", ("g",), totp_secret="SEEDSEEDSEED")
+    assert "pw-in-repr?" not in repr(user) and "SEEDSEEDSEED" not in repr(user)

@@ -54,13 +54,22 @@ def read_statuses(junit: Path) -> dict[str, str]:
 
 
 def run_suite(
-    tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, paths: Sequence[str] = ("suites",)
+    tmp_path: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    paths: Sequence[str] = ("suites",),
+    junit: Path | None = None,
+    output: Path | None = None,
 ) -> SuiteRun:
-    """``python -m pytest suites ARGS`` in the repository, with ``env`` added to the environment."""
-    junit = tmp_path / "junit.xml"
+    """``python -m pytest suites ARGS`` in the repository, with ``env`` added to the environment.
+
+    The JUnit XML (``junit``) and pytest-playwright's artifacts (``output``) go under ``tmp_path`` unless given.
+    """
+    junit = junit or tmp_path / "junit.xml"
+    output = output or tmp_path / "artifacts"
     command = [
         sys.executable, "-m", "pytest", *paths, "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
-        "--junitxml", str(junit), "--output", str(tmp_path / "artifacts"), "--basetemp", str(tmp_path / "base"), *args,
+        "--junitxml", str(junit), "--output", str(output), "--basetemp", str(tmp_path / "base"), *args,
     ]  # fmt: skip
     result = subprocess.run(
         command,
