@@ -11,7 +11,7 @@ import jwt as pyjwt
 import pytest
 
 from hoop_conformance.launchers.mock import RunningMockIdp
-from tests.reference_gateway.harness import Harness, harness
+from tests.reference_gateway.harness import Harness, harness, set_cookies
 
 DENIED = {"message": "access denied"}
 
@@ -23,7 +23,7 @@ def test_healthz(gw: Harness) -> None:
 
 def test_valid_token_is_checked_at_userinfo_on_every_call(gw: Harness) -> None:
     user = gw.user()
-    token = gw.signed_in(user)
+    token = gw.sign_in(user)
     before = len(gw.idp.control.journal(user=user.email, endpoint="userinfo"))
     gw.me(token)
     gw.me(token)
@@ -49,7 +49,7 @@ def test_valid_token_is_checked_at_userinfo_on_every_call(gw: Harness) -> None:
     ],
 )
 def test_malformed_authorization_is_401(gw: Harness, header: str) -> None:
-    token = gw.signed_in(gw.user())
+    token = gw.sign_in(gw.user())
     response = httpx.get(
         f"{gw.url}/api/userinfo", headers={"Authorization": header.format(t=token).encode()}, trust_env=False
     )
@@ -57,12 +57,12 @@ def test_malformed_authorization_is_401(gw: Harness, header: str) -> None:
 
 
 def test_missing_header_and_unknown_token_are_401(gw: Harness) -> None:
-    assert gw.api("/api/userinfo", None).status_code == 401
-    assert gw.api("/api/userinfo", "ory_at_never-issued.by-anyone").status_code == 401
+    assert gw.gateway.api("/api/userinfo", None).status_code == 401
+    assert gw.gateway.api("/api/userinfo", "ory_at_never-issued.by-anyone").status_code == 401
 
 
 def test_revoked_token_is_refused_at_once(gw: Harness) -> None:
-    token = gw.signed_in(gw.user())
+    token = gw.sign_in(gw.user())
     gw.me(token)
     revoked = httpx.post(
         f"{gw.idp.issuer}oauth2/revoke",
@@ -71,31 +71,31 @@ def test_revoked_token_is_refused_at_once(gw: Harness) -> None:
         trust_env=False,
     )
     assert revoked.status_code == 200
-    assert gw.api("/api/userinfo", token).status_code == 401
+    assert gw.gateway.api("/api/userinfo", token).status_code == 401
 
 
 def test_suspended_user_is_refused_on_the_next_call(gw: Harness) -> None:
     user = gw.user()
-    token = gw.signed_in(user)
+    token = gw.sign_in(user)
     gw.me(token)
     gw.idp.admin.suspend_user(user.id)
-    assert gw.api("/api/userinfo", token).status_code == 401
+    assert gw.gateway.api("/api/userinfo", token).status_code == 401
 
 
 def test_token_expired_at_the_idp_is_refused(own_idp: RunningMockIdp) -> None:
     with harness(own_idp, warm_up=False) as gw:
-        token = gw.signed_in(gw.user())
+        token = gw.sign_in(gw.user())
         gw.me(token)
         own_idp.control.advance_clock(7200)
-        assert gw.api("/api/userinfo", token).status_code == 401
+        assert gw.gateway.api("/api/userinfo", token).status_code == 401
 
 
 def test_token_issued_to_another_client_is_refused(gw: Harness) -> None:
     user = gw.user()
-    gw.me(gw.signed_in(user))
+    gw.me(gw.sign_in(user))
     token = gw.foreign_token(user)
     assert httpx.get(f"{gw.idp.issuer}userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    assert gw.api("/api/userinfo", token).status_code == 401
+    assert gw.gateway.api("/api/userinfo", token).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -112,9 +112,9 @@ def test_token_issued_to_another_client_is_refused(gw: Harness) -> None:
 )
 def test_userinfo_failure_fails_closed(gw: Harness, params: dict[str, object]) -> None:
     user = gw.user()
-    token = gw.signed_in(user)
+    token = gw.sign_in(user)
     gw.idp.control.add_fault("respond", endpoint="userinfo", user=user.email, **params)
-    response = gw.api("/api/userinfo", token)
+    response = gw.gateway.api("/api/userinfo", token)
     assert response.status_code == 401 and response.json() == DENIED
     assert gw.me(token)  # the fault fired once; the token is still good
 
@@ -122,11 +122,11 @@ def test_userinfo_failure_fails_closed(gw: Harness, params: dict[str, object]) -
 def test_hanging_userinfo_fails_closed_in_time(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, extra_env={"REFGW_IDP_TIMEOUT": "1"}) as gw:
         user = gw.user()
-        token = gw.signed_in(user)
+        token = gw.sign_in(user)
         mock_idp.control.add_fault("delay", endpoint="userinfo", user=user.email, seconds=None)
         try:
             began = time.monotonic()
-            assert gw.api("/api/userinfo", token).status_code == 401
+            assert gw.gateway.api("/api/userinfo", token).status_code == 401
             assert time.monotonic() - began < 5
         finally:
             mock_idp.control.clear_faults()
@@ -136,38 +136,38 @@ def test_hanging_userinfo_fails_closed_in_time(mock_idp: RunningMockIdp) -> None
 
 
 def test_roles_from_groups(gw: Harness) -> None:
-    admin, auditor, standard = gw.signed_in(gw.user("admin")), gw.signed_in(gw.user("auditor")), gw.signed_in(gw.user())
+    admin, auditor, standard = gw.sign_in(gw.user("admin")), gw.sign_in(gw.user("auditor")), gw.sign_in(gw.user())
     expected = {admin: (200, 200, "admin"), auditor: (403, 200, "auditor"), standard: (403, 403, "standard")}
     for token, (keys, config, role) in expected.items():
-        assert gw.api("/api/api-keys", token).status_code == keys
-        assert gw.api("/api/serverconfig/auth", token).status_code == config
+        assert gw.gateway.api("/api/api-keys", token).status_code == keys
+        assert gw.gateway.api("/api/serverconfig/auth", token).status_code == config
         me = gw.me(token)
         assert me["role"] == role and me["is_admin"] is (role == "admin")
-    assert gw.api("/api/api-keys", standard).json() == DENIED
-    assert gw.api("/api/serverconfig/auth", admin).json()["oidc_config"]["client_secret"] == ""
+    assert gw.gateway.api("/api/api-keys", standard).json() == DENIED
+    assert gw.gateway.api("/api/serverconfig/auth", admin).json()["oidc_config"]["client_secret"] == ""
 
 
 def test_admin_removed_at_the_idp_loses_admin(gw: Harness) -> None:
     user = gw.user("admin", "ops")
-    assert gw.api("/api/api-keys", gw.signed_in(user)).status_code == 200
+    assert gw.gateway.api("/api/api-keys", gw.sign_in(user)).status_code == 200
     gw.idp.admin.remove_member(gw.group("admin"), user.id)
-    token = gw.signed_in(user)
-    assert gw.api("/api/api-keys", token).status_code == 403
+    token = gw.sign_in(user)
+    assert gw.gateway.api("/api/api-keys", token).status_code == 403
     assert gw.me(token)["groups"] == ["ops"]
 
 
 def test_custom_admin_and_auditor_group_names(mock_idp: RunningMockIdp) -> None:
     env = {"ADMIN_USERNAME": "hoop-admins", "AUDITOR_USERNAME": "hoop-auditors"}
     with harness(mock_idp, extra_env=env) as gw:
-        assert gw.me(gw.signed_in(gw.user("hoop-admins")))["role"] == "admin"
-        assert gw.me(gw.signed_in(gw.user("hoop-auditors")))["role"] == "auditor"
-        assert gw.me(gw.signed_in(gw.user("admin")))["role"] == "standard"
+        assert gw.me(gw.sign_in(gw.user("hoop-admins")))["role"] == "admin"
+        assert gw.me(gw.sign_in(gw.user("hoop-auditors")))["role"] == "auditor"
+        assert gw.me(gw.sign_in(gw.user("admin")))["role"] == "standard"
 
 
 def test_first_user_of_a_fresh_gateway_becomes_admin(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, warm_up=False) as gw:
-        first = gw.me(gw.signed_in(gw.user("team")))
-        second = gw.me(gw.signed_in(gw.user("team")))
+        first = gw.me(gw.sign_in(gw.user("team")))
+        second = gw.me(gw.sign_in(gw.user("team")))
         assert first["role"] == "admin" and first["groups"] == ["team", "admin"]
         assert second["role"] == "standard"
 
@@ -176,35 +176,35 @@ def test_first_user_of_a_fresh_gateway_becomes_admin(mock_idp: RunningMockIdp) -
 
 
 def test_users_routes(gw: Harness) -> None:
-    admin = gw.signed_in(gw.user("admin"))
+    admin = gw.sign_in(gw.user("admin"))
     user = gw.user()
-    token = gw.signed_in(user)
+    token = gw.sign_in(user)
     me = gw.me(token)
-    listed = gw.api("/api/users", admin)
+    listed = gw.gateway.api("/api/users", admin)
     assert listed.status_code == 200 and me in listed.json()
-    assert gw.api(f"/api/users/{me['id']}", admin).json() == me
-    assert gw.api(f"/api/users/{user.email.upper()}", admin).json() == me
-    assert gw.api("/api/users/nobody@example.test", admin).status_code == 404
+    assert gw.gateway.api(f"/api/users/{me['id']}", admin).json() == me
+    assert gw.gateway.api(f"/api/users/{user.email.upper()}", admin).json() == me
+    assert gw.gateway.api("/api/users/nobody@example.test", admin).status_code == 404
     for path in ("/api/users", f"/api/users/{me['id']}"):
-        assert gw.api(path, token).status_code == 403
-    assert gw.api(f"/api/users/{me['id']}", token, method="PUT", json={"status": "inactive"}).status_code == 403
+        assert gw.gateway.api(path, token).status_code == 403
+    assert gw.gateway.api(f"/api/users/{me['id']}", token, method="PUT", json={"status": "inactive"}).status_code == 403
 
 
 def test_inactive_user_is_refused_on_the_api_and_at_login(gw: Harness) -> None:
-    admin = gw.signed_in(gw.user("admin"))
+    admin = gw.sign_in(gw.user("admin"))
     user = gw.user()
-    token = gw.signed_in(user)
+    token = gw.sign_in(user)
     me = gw.me(token)
-    updated = gw.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "inactive"})
+    updated = gw.gateway.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "inactive"})
     assert updated.status_code == 200 and updated.json()["status"] == "inactive"
-    assert gw.api("/api/userinfo", token).status_code == 401
+    assert gw.gateway.api("/api/userinfo", token).status_code == 401
     refused = gw.login(user)
-    assert refused.response.status_code == 307
-    assert refused.response.headers["location"] == f"{gw.url}/callback?error=unexpected_error"
-    assert refused.token is None and not refused.set_cookies
+    assert refused.answer.status_code == 307
+    assert refused.answer.headers["location"] == f"{gw.url}/callback?error=unexpected_error"
+    assert refused.token is None and not set_cookies(refused)
     cli = gw.login(user, redirect="http://127.0.0.1:3587/callback")
-    assert cli.response.headers["location"] == "http://127.0.0.1:3587/callback?error=unexpected_error"
-    gw.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "active"})
+    assert cli.answer.headers["location"] == "http://127.0.0.1:3587/callback?error=unexpected_error"
+    gw.gateway.api(f"/api/users/{me['id']}", admin, method="PUT", json={"status": "active"})
     assert gw.me(token)["status"] == "active"
 
 
@@ -219,9 +219,9 @@ def test_inactive_user_is_refused_on_the_api_and_at_login(gw: Harness) -> None:
     ],
 )
 def test_bad_user_update_is_a_clear_4xx(gw: Harness, body: bytes, status: int) -> None:
-    admin = gw.signed_in(gw.user("admin"))
+    admin = gw.sign_in(gw.user("admin"))
     me = gw.me(admin)
-    response = gw.api(f"/api/users/{me['id']}", admin, method="PUT", content=body)
+    response = gw.gateway.api(f"/api/users/{me['id']}", admin, method="PUT", content=body)
     assert response.status_code == status and "message" in response.json()
 
 
@@ -247,17 +247,17 @@ def _forge(token: str, how: str) -> str:
 
 def test_jwt_access_tokens(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, access_token_format="jwt") as gw:
-        token = gw.signed_in(gw.user())
+        token = gw.sign_in(gw.user())
         assert token.count(".") == 2
         assert gw.me(token)["status"] == "active"
         for how in ("bad_signature", "alg_none", "other_issuer", "expired"):
-            assert gw.api("/api/userinfo", _forge(token, how)).status_code == 401, how
+            assert gw.gateway.api("/api/userinfo", _forge(token, how)).status_code == 401, how
 
 
 def test_signed_jwts_that_are_not_access_tokens_for_this_gateway_are_refused(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, access_token_format="jwt") as gw:
         user = gw.user()
-        gw.signed_in(user)
+        gw.sign_in(user)
         own = gw.own_tokens(user)
         foreign = gw.foreign_tokens(user, access_token_format="jwt")
         for name, token in {
@@ -265,6 +265,6 @@ def test_signed_jwts_that_are_not_access_tokens_for_this_gateway_are_refused(moc
             "another client's ID token": foreign["id_token"],
             "another client's access token": foreign["access_token"],
         }.items():
-            assert gw.api("/api/userinfo", token).status_code == 401, name
+            assert gw.gateway.api("/api/userinfo", token).status_code == 401, name
         # a JWT access token the IdP issued to this very client, but not through the gateway's login
-        assert gw.api("/api/userinfo", own["access_token"]).status_code == 401
+        assert gw.gateway.api("/api/userinfo", own["access_token"]).status_code == 401

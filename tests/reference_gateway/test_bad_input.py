@@ -32,7 +32,7 @@ AUTHORIZATIONS = ("", "Bearer", "Bearer  x", "bearer x.y.z", "Basic dTpw", "Bear
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_garbage_never_gets_a_server_error(gw: Harness, route: str) -> None:
-    tokens = [f"Bearer {gw.signed_in(gw.user())}", f"Bearer {gw.signed_in(gw.user('admin'))}"]
+    tokens = [f"Bearer {gw.sign_in(gw.user())}", f"Bearer {gw.sign_in(gw.user('admin'))}"]
     client = gw.client()
     answers = []
     for query, authorization in itertools.product(QUERIES, (*AUTHORIZATIONS, *tokens)):

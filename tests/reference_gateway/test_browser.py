@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
+from hoop_conformance.contract import SESSION_COOKIE
 from hoop_conformance.drivers.browser_login import log_in
-from tests.reference_gateway.harness import SESSION_COOKIE, Harness
+from tests.reference_gateway.harness import Harness
 
 
 def test_sign_in_with_the_button_in_a_browser(gw: Harness, page: Page) -> None:

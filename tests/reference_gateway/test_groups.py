@@ -51,7 +51,7 @@ def groups_after_login(gw: Harness, user: Any, **fault: Any) -> list[str]:
     """The user's gateway groups after a login (with an ``id_token`` fault when given)."""
     if fault:
         gw.idp.control.add_fault("id_token", user=user.email, **fault)
-    return list(gw.me(gw.signed_in(user))["groups"])
+    return list(gw.me(gw.sign_in(user))["groups"])
 
 
 def test_array_and_string_claims(gw: Harness) -> None:

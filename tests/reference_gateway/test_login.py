@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from hoop_conformance.contract import SESSION_COOKIE
 from hoop_conformance.launchers.mock import RunningMockIdp
 from mock_idp.faults import ID_TOKEN_TAMPERS
-from tests.reference_gateway.harness import SESSION_COOKIE, Harness, harness
+from tests.reference_gateway.harness import Harness, harness
 
 STATE_ERROR = {"message": "failed to retrieve login state internally"}
 
@@ -37,7 +38,7 @@ def assert_refused_after_state(gw: Harness, response: httpx.Response, redirect: 
 
 def test_login_url_carries_state_nonce_and_pkce(gw: Harness) -> None:
     client = gw.client()
-    first, second = gw.start(client, f"{gw.url}/callback"), gw.start(client, f"{gw.url}/callback")
+    first, second = gw.start_login(client, f"{gw.url}/callback"), gw.start_login(client, f"{gw.url}/callback")
     assert first.status_code == 200 and set(first.json()) == {"login_url"}
     url = first.json()["login_url"]
     assert url.startswith(f"{gw.idp.issuer}oauth2/auth?")
@@ -75,7 +76,7 @@ def test_login_url_carries_state_nonce_and_pkce(gw: Harness) -> None:
     ],
 )
 def test_redirect_off_the_api_origin_is_refused(gw: Harness, redirect: str) -> None:
-    response = gw.start(gw.client(), redirect.format(port=gw.gateway.port))
+    response = gw.start_login(gw.client(), redirect.format(port=gw.gateway.port))
     assert response.status_code == 422
     assert response.json() == {"message": "redirect attribute does not match with api url"}
     assert "set-cookie" not in response.headers
@@ -83,7 +84,7 @@ def test_redirect_off_the_api_origin_is_refused(gw: Harness, redirect: str) -> N
 
 @pytest.mark.parametrize("path", ["/callback", "/", "/some/page?tab=2", ""])
 def test_redirect_on_the_api_origin_is_accepted(gw: Harness, path: str) -> None:
-    assert gw.start(gw.client(), f"{gw.url}{path}").status_code == 200
+    assert gw.start_login(gw.client(), f"{gw.url}{path}").status_code == 200
 
 
 def test_default_redirect_is_the_cli_listener(gw: Harness) -> None:
@@ -101,11 +102,11 @@ def test_default_redirect_is_the_cli_listener(gw: Harness) -> None:
 def test_full_login_signs_the_user_in(gw: Harness) -> None:
     user = gw.user(email=f"Mixed.Case.{time.time_ns()}@Example.TEST")
     login = gw.login(user, redirect=f"{gw.url}/some/page?tab=2")
-    assert login.response.status_code == 307
-    assert login.response.headers["location"] == f"{gw.url}/some/page?tab=2"
+    assert login.answer.status_code == 307
+    assert login.answer.headers["location"] == f"{gw.url}/some/page?tab=2"
     me = gw.me(login.token or "")
     assert me["email"] == user.email.lower()
-    assert me["name"] == "Test User" and me["status"] == "active" and me["role"] == "standard"
+    assert me["name"] == f"{user.firstname} {user.lastname}" and me["status"] == "active" and me["role"] == "standard"
 
 
 def test_token_request_uses_basic_auth_pkce_and_the_same_redirect_uri(gw: Harness) -> None:
@@ -123,7 +124,7 @@ def test_token_request_uses_basic_auth_pkce_and_the_same_redirect_uri(gw: Harnes
 
 def test_idp_error_is_answered_without_a_token_request(gw: Harness) -> None:
     client = gw.client()
-    state = query_of(gw.start(client, f"{gw.url}/callback").json()["login_url"])["state"]
+    state = query_of(gw.start_login(client, f"{gw.url}/callback").json()["login_url"])["state"]
     before = token_requests(gw)
     script = "<script>alert(1)</script>"
     response = client.get(
@@ -140,7 +141,7 @@ def test_idp_error_from_the_authorize_endpoint(gw: Harness) -> None:
     user = gw.user()
     gw.idp.control.add_fault("authorize_error", user=user.email, error="access_denied", description="<b>no</b>")
     login = gw.login(user)
-    assert login.response.status_code == 401 and "<b>" not in login.response.text
+    assert login.answer.status_code == 401 and "<b>" not in login.answer.text
     assert not login.token
 
 
@@ -167,7 +168,7 @@ def test_state_is_single_use(gw: Harness) -> None:
 def test_state_is_bound_to_the_browser_that_started_the_login(gw: Harness) -> None:
     user = gw.user()
     client = gw.client()
-    start = gw.start(client, f"{gw.url}/callback")
+    start = gw.start_login(client, f"{gw.url}/callback")
     callback = gw.idp_login(client, start.json()["login_url"], user)
     before = token_requests(gw)
     stranger = gw.client().get(callback)
@@ -179,7 +180,7 @@ def test_state_is_bound_to_the_browser_that_started_the_login(gw: Harness) -> No
 def test_expired_state_is_refused(mock_idp) -> None:  # type: ignore[no-untyped-def]
     with harness(mock_idp, extra_env={"REFGW_STATE_TTL": "0"}, warm_up=False) as gw:
         client = gw.client()
-        callback = gw.idp_login(client, gw.start(client, f"{gw.url}/callback").json()["login_url"], gw.user())
+        callback = gw.idp_login(client, gw.start_login(client, f"{gw.url}/callback").json()["login_url"], gw.user())
         assert client.get(callback).json() == STATE_ERROR
 
 
@@ -187,7 +188,7 @@ def test_expired_state_is_refused(mock_idp) -> None:  # type: ignore[no-untyped-
 def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:
     user = gw.user()
     gw.idp.control.add_fault("id_token", user=user.email, tamper=tamper)
-    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
 
 
 @pytest.mark.parametrize(
@@ -197,7 +198,7 @@ def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:
 def test_missing_id_token_or_other_userinfo_subject_is_refused(gw: Harness, kind: str, params: dict[str, str]) -> None:
     user = gw.user()
     gw.idp.control.add_fault(kind, user=user.email, **params)
-    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
 
 
 @pytest.mark.parametrize(
@@ -212,7 +213,7 @@ def test_missing_id_token_or_other_userinfo_subject_is_refused(gw: Harness, kind
 def test_token_endpoint_failure_is_a_clean_error(gw: Harness, params: dict[str, object]) -> None:
     user = gw.user()
     gw.idp.control.add_fault("respond", endpoint="token", user=user.email, **params)
-    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
     assert httpx.get(f"{gw.url}/api/healthz", trust_env=False).status_code == 200
 
 
@@ -231,7 +232,7 @@ def test_failed_code_exchange_is_not_retried_with_the_secret_in_the_body(
     user = gw.user()
     since = gw.idp.control.journal_cursor()
     gw.idp.control.add_fault("respond", endpoint="token", user=user.email, **params)
-    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
     (request,) = gw.idp.control.journal(app=gw.app["client_id"], endpoint="token", since=since)
     assert request["client_auth"] == "client_secret_basic"
     assert "client_secret" not in request["form"] and "client_id" not in request["form"]
@@ -239,7 +240,7 @@ def test_failed_code_exchange_is_not_retried_with_the_secret_in_the_body(
 
 def _started_state(gw: Harness, client: httpx.Client) -> str:
     """The state of a login started in ``client`` (whose binding cookie the callback then carries)."""
-    return query_of(gw.start(client, f"{gw.url}/callback").json()["login_url"])["state"]
+    return query_of(gw.start_login(client, f"{gw.url}/callback").json()["login_url"])["state"]
 
 
 @pytest.mark.parametrize(
@@ -270,7 +271,7 @@ def test_hanging_token_endpoint_is_cut_off(mock_idp: RunningMockIdp) -> None:
         mock_idp.control.add_fault("delay", endpoint="token", user=user.email, seconds=None)
         try:
             began = time.monotonic()
-            response = gw.login(user).response
+            response = gw.login(user).answer
             assert time.monotonic() - began < 10
             assert_refused_after_state(gw, response, f"{gw.url}/callback")
         finally:
@@ -279,23 +280,23 @@ def test_hanging_token_endpoint_is_cut_off(mock_idp: RunningMockIdp) -> None:
 
 def test_unverified_email_is_not_linked_to_an_existing_account(gw: Harness) -> None:
     user = gw.user()
-    first = gw.me(gw.signed_in(user))
+    first = gw.me(gw.sign_in(user))
     gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
-    assert_refused_after_state(gw, gw.login(user).response, f"{gw.url}/callback")
-    assert gw.me(gw.signed_in(user))["id"] == first["id"]
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
+    assert gw.me(gw.sign_in(user))["id"] == first["id"]
 
 
 def test_unverified_email_of_a_new_user_creates_an_account(gw: Harness) -> None:
     user = gw.user()
     gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
-    assert gw.me(gw.signed_in(user))["verified"] is False
+    assert gw.me(gw.sign_in(user))["verified"] is False
 
 
 def test_mixed_case_email_logins_share_one_account(gw: Harness) -> None:
     user = gw.user(email=f"Case.{time.time_ns()}@Example.TEST")
-    first = gw.me(gw.signed_in(user))
+    first = gw.me(gw.sign_in(user))
     gw.idp.admin.update_user(user.id, email=user.email.upper())
-    second = gw.me(gw.signed_in(user))
+    second = gw.me(gw.sign_in(user))
     assert first["id"] == second["id"] and second["email"] == user.email.lower()
 
 
@@ -309,7 +310,7 @@ def test_callback_page_escapes_what_it_shows(gw: Harness) -> None:
 def test_login_starts_at_the_discovered_endpoint_with_audience(mock_idp) -> None:  # type: ignore[no-untyped-def]
     env = {"IDP_AUDIENCE": "https://api.example.test", "IDP_CUSTOM_SCOPES": "offline_access, groups ,openid"}
     with harness(mock_idp, extra_env=env, warm_up=False) as gw:
-        params = query_of(gw.start(gw.client(), f"{gw.url}/callback").json()["login_url"])
+        params = query_of(gw.start_login(gw.client(), f"{gw.url}/callback").json()["login_url"])
         assert params["audience"] == "https://api.example.test"
         assert params["scope"].split() == ["openid", "profile", "email", "offline_access", "groups"]
         assert params["access_type"] == "offline"

@@ -9,7 +9,7 @@ import pytest
 
 from hoop_conformance.launchers.mock import RunningMockIdp
 from reference_gateway.mutants import MUTANTS, covered_checks
-from tests.reference_gateway.harness import harness
+from tests.reference_gateway.harness import harness, set_cookies
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKS_MD = REPO_ROOT / "spec" / "checks.md"
@@ -54,10 +54,10 @@ def test_authorize_request_mutants_change_only_their_parameter(
     mock_idp: RunningMockIdp, mutant: str, env: dict[str, str]
 ) -> None:
     with harness(mock_idp, mutant=mutant, extra_env=env, warm_up=False) as gw:
-        url = gw.start(gw.client(), f"{gw.url}/callback").json()["login_url"]
+        url = gw.start_login(gw.client(), f"{gw.url}/callback").json()["login_url"]
         missing = {"no_pkce": "code_challenge=", "no_nonce": "nonce=", "ignore_custom_scopes": "groups"}[mutant]
         assert missing not in url
-        assert gw.me(gw.signed_in(gw.user()))["status"] == "active"  # everything else still works
+        assert gw.me(gw.sign_in(gw.user()))["status"] == "active"  # everything else still works
 
 
 def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
@@ -65,8 +65,8 @@ def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, mutant=mutants) as gw:
         user = gw.user("admin", "ops")
         login = gw.login(user)
-        assert not any("HttpOnly" in c for c in login.set_cookies)
+        assert not any("HttpOnly" in c for c in set_cookies(login))
         assert login.client.get(gw.idp_login(login.client, login.start.json()["login_url"], user)).status_code == 307
         gw.idp.admin.remove_member(gw.group("admin"), user.id)
-        token = gw.signed_in(user)
-        assert gw.api(f"/api/api-keys?access_token={token}", None).status_code == 200
+        token = gw.sign_in(user)
+        assert gw.gateway.api(f"/api/api-keys?access_token={token}", None).status_code == 200

@@ -99,7 +99,7 @@ def test_list_mutants() -> None:
 def test_sqlite_file_keeps_users_and_sessions_across_restarts(mock_idp: RunningMockIdp, tmp_path: Path) -> None:
     env = {"REFGW_DATABASE": str(tmp_path / "gateway.sqlite3")}
     with harness(mock_idp, extra_env=env, warm_up=False) as gw:
-        token = gw.signed_in(gw.user())
+        token = gw.sign_in(gw.user())
         first = gw.me(token)
         app = gw.app
     with start_reference_gateway(
