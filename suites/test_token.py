@@ -1,0 +1,385 @@
+"""TOKEN: validating the IdP's access token on the API (opaque, checked at userinfo on every call; or a JWT).
+
+Every refusal is judged by the gateway's raw answer; what the gateway asked the IdP is read from the mock's journal.
+Faults are scoped to the check's user, except the clock (TOKEN-03) and the JWT setup (TOKEN-11), which get a
+gateway and a mock of their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from hoop_conformance.assertions import assert_status, describe, redact
+from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
+from hoop_conformance.check_fixtures import Figures, OwnDeployment
+from hoop_conformance.contract import USERINFO
+from hoop_conformance.deployment import Deployment
+from hoop_conformance.idp.control import MockControl
+from hoop_conformance.users import IdpUser
+
+FAIL_CLOSED = (401, 503)
+"""What a gateway may answer when it cannot validate a token: never 200, never 500."""
+REFUSED = (401, 403)
+"""A token the gateway must not accept as a session."""
+FOREIGN_REDIRECT = "http://127.0.0.1:9/cb"
+"""Another client's redirect URI: the IdP sends the code there, and nothing ever listens."""
+FORGED_ISSUER = "https://idp.attacker.example/"
+
+
+def discovery(deployment: Deployment) -> dict[str, Any]:
+    """The IdP's discovery document."""
+    url = deployment.idp.issuer.rstrip("/") + "/.well-known/openid-configuration"
+    answer = httpx.get(url, trust_env=False, timeout=10.0)
+    answer.raise_for_status()
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def idp_userinfo_status(deployment: Deployment, token: str) -> int:
+    """How the IdP's own userinfo endpoint answers ``token`` (to prove a check's setup)."""
+    url = discovery(deployment)["userinfo_endpoint"]
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.get(url, headers=headers, trust_env=False, timeout=10.0).status_code
+
+
+def direct_tokens(deployment: Deployment, user: IdpUser, app: Mapping[str, Any], redirect_uri: str) -> dict[str, Any]:
+    """The token response of a code flow ``app`` runs straight at the IdP for ``user``: the gateway never sees it."""
+    endpoints = discovery(deployment)
+    query = {
+        "client_id": app["client_id"],
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "scope": "openid email profile",
+        "state": secrets.token_urlsafe(16),
+    }
+    authorize = f"{endpoints['authorization_endpoint']}?{urlencode(query)}"
+    callback = deployment.idp_login(deployment.client(), authorize, user)
+    code = parse_qs(urlsplit(callback).query).get("code", [""])[0]
+    assert code, f"the IdP did not give {app['client_id']} a code for {user.email}: {callback.split('?')[0]}"
+    answer = httpx.post(
+        endpoints["token_endpoint"],
+        auth=(app["client_id"], app["client_secret"]),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        trust_env=False,
+        timeout=10.0,
+    )
+    assert answer.status_code == 200, f"the IdP refused the code exchange for {app['client_id']}: {answer.text[:300]}"
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def foreign_tokens(deployment: Deployment, control: MockControl, user: IdpUser, **app_fields: Any) -> dict[str, Any]:
+    """Tokens for ``user`` that the same IdP issued to another client (an app of its own, ``app_fields``)."""
+    other = control.create_app(redirect_uris=[FOREIGN_REDIRECT], name="Another app", login_url=None, **app_fields)
+    admin = deployment.idp.admin
+    admin.add_member(admin.bound_group(f"another-app-{other['app_id']}", other["app_id"]), user.id)
+    return direct_tokens(deployment, user, other, FOREIGN_REDIRECT)
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A JWT's header and claims, unverified."""
+    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+
+
+def forgeries(genuine: str) -> dict[str, str]:
+    """JWTs an attacker can make from a genuine access token: each must be refused."""
+    header, claims = jwt_parts(genuine)
+    head, body, signature = genuine.split(".")
+    flipped = ("A" if signature[5] != "A" else "B").join((signature[:5], signature[6:]))
+    attacker_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    unsigned = f"{b64url(json.dumps({'alg': 'none', 'typ': header.get('typ', 'JWT')}).encode())}.{body}."
+    return {
+        "bad signature": f"{head}.{body}.{flipped}",
+        "alg none": unsigned,
+        "other issuer": jwt.encode(
+            {**claims, "iss": FORGED_ISSUER}, attacker_key, algorithm="RS256", headers={"kid": "attacker"}
+        ),
+        "expired": jwt.encode(
+            {**claims, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600},
+            attacker_key,
+            algorithm="RS256",
+            headers={"kid": header.get("kid", "")},
+        ),
+    }
+
+
+def timed(call: Callable[[], object]) -> float:
+    """Seconds ``call()`` takes."""
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+@check(
+    "TOKEN-01",
+    level=MUST,
+    ref="RFC 6750 §2.1",
+    requirement="An API call with a valid token answers 200, and the gateway sent the token to userinfo "
+    "in the Authorization header.",
+    staging=True,
+)
+def test_valid_token_is_checked_at_userinfo_in_the_header(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    since = deployment.journal.cursor() if deployment.idp.control is not None else None
+    assert deployment.me(token)["email"] == user.email
+    if since is None:  # a real tenant keeps no journal: the 200 is all that can be seen
+        return
+    calls = deployment.journal.entries("userinfo", since=since, user=user.email)
+    sent = [str(call["headers"].get("authorization", "")) for call in calls]
+    expected = f"bearer {redact(token)}"
+    assert any(value.lower() == expected.lower() for value in sent), (
+        f"the API call was answered 200 but the token never reached userinfo as 'Authorization: Bearer <token>' "
+        f"({len(calls)} userinfo request(s) since the call, Authorization {sent})"
+    )
+
+
+@check(
+    "TOKEN-02",
+    level=MUST,
+    ref="RFC 9700 §4.14",
+    requirement="A token revoked at the IdP is refused (401) on the next API call.",
+    staging=True,
+)
+def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    assert deployment.me(token)["email"] == user.email
+    revoked = httpx.post(
+        discovery(deployment)["revocation_endpoint"],
+        auth=(deployment.app["client_id"], deployment.app["client_secret"]),
+        data={"token": token, "token_type_hint": "access_token"},
+        trust_env=False,
+        timeout=10.0,
+    )
+    assert revoked.status_code == 200, f"the IdP did not revoke the token: {revoked.status_code} {revoked.text[:200]}"
+    assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token it revoked"
+    assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call with a token revoked at the IdP")
+
+
+@check(
+    "TOKEN-03",
+    level=MUST,
+    ref="RFC 6750 §3.1",
+    requirement="A token that has expired at the IdP is refused (401).",
+)
+def test_token_expired_at_the_idp_is_refused(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment()
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    assert deployment.me(token)["email"] == user.email
+    deployment.control.advance_clock(int(deployment.app.get("access_token_ttl", 3600)) + 60)
+    assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token after its lifetime"
+    assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call with a token expired at the IdP")
+
+
+@check(
+    "TOKEN-04",
+    level=MUST,
+    ref="robustness",
+    requirement="When userinfo answers 500 or 429 the API call fails closed (401 or 503), never 200 or 500.",
+)
+def test_userinfo_errors_fail_closed(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    for status, body in ((500, "internal error"), (429, "rate limited")):
+        control.add_fault("respond", endpoint="userinfo", user=user.email, times=None, status=status, body=body)
+        try:
+            answer = deployment.gateway.api(USERINFO, token)
+        finally:
+            control.clear_faults(user=user.email)
+        assert_status(answer, FAIL_CLOSED, f"an API call while userinfo answers {status}")
+
+
+@check(
+    "TOKEN-05",
+    level=MUST,
+    ref="robustness",
+    requirement="When userinfo answers HTML or malformed JSON the API call fails closed (401 or 503).",
+)
+def test_unparseable_userinfo_fails_closed(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    bodies = {
+        "an HTML page": ("text/html", "<html><body><h1>Service unavailable</h1></body></html>"),
+        "malformed JSON": ("application/json", '{"sub": "'),
+    }
+    for what, (content_type, body) in bodies.items():
+        control.add_fault(
+            "respond",
+            endpoint="userinfo",
+            user=user.email,
+            times=None,
+            status=200,
+            body=body,
+            content_type=content_type,
+        )
+        try:
+            answer = deployment.gateway.api(USERINFO, token)
+        finally:
+            control.clear_faults(user=user.email)
+        assert_status(answer, FAIL_CLOSED, f"an API call while userinfo answers 200 with {what}")
+
+
+@check(
+    "TOKEN-06",
+    level=SHOULD,
+    ref="robustness",
+    requirement="When userinfo hangs the API call fails closed (401 or 503) within the time budget.",
+)
+def test_hanging_userinfo_fails_closed_in_time(
+    deployment: Deployment, control: MockControl, time_budget: float
+) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    control.add_fault("delay", endpoint="userinfo", user=user.email, times=None, seconds=None)
+    began = time.monotonic()
+    try:
+        answer = deployment.gateway.api(USERINFO, token, timeout=time_budget + 1.0)
+    except httpx.TimeoutException:
+        answer = None
+    finally:
+        elapsed = time.monotonic() - began
+        control.clear_faults(user=user.email)
+    assert answer is not None, f"the API call was still unanswered after {elapsed:.1f} s while userinfo hangs"
+    assert elapsed <= time_budget, f"the API call took {elapsed:.1f} s (budget {time_budget:g} s): {describe(answer)}"
+    assert_status(answer, FAIL_CLOSED, "an API call while userinfo hangs")
+
+
+@check(
+    "TOKEN-07",
+    level=MUST,
+    ref="RFC 6750 §3.1",
+    requirement="A token the IdP never issued is refused (401).",
+    staging=True,
+)
+def test_token_the_idp_never_issued_is_refused(deployment: Deployment) -> None:
+    never_issued = f"ory_at_{secrets.token_urlsafe(32)}.{secrets.token_urlsafe(32)}"
+    assert_status(deployment.gateway.api(USERINFO, never_issued), 401, "an API call with a token nobody issued")
+
+
+@check(
+    "TOKEN-08",
+    level=SHOULD,
+    ref="RFC 9700 §4.10",
+    requirement="A valid access token that the same IdP issued to another client is refused.",
+)
+def test_token_issued_to_another_client_is_refused(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    assert deployment.me(deployment.sign_in(user))["email"] == user.email
+    token = str(foreign_tokens(deployment, control, user)["access_token"])
+    assert idp_userinfo_status(deployment, token) == 200, "the other client's token is not valid at the IdP"
+    assert_status(deployment.gateway.api(USERINFO, token), REFUSED, "an API call with another client's token")
+
+
+@check(
+    "TOKEN-09",
+    level=MUST,
+    ref="RFC 6750 §2.1",
+    requirement="Malformed Authorization headers (lower-case scheme, two spaces, Basic, empty, three dotted "
+    "garbage parts) are answered 401, never 5xx.",
+    staging=True,
+)
+def test_malformed_authorization_headers_are_401(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    assert deployment.me(token)["email"] == user.email
+    headers = {
+        "lower-case scheme": f"bearer {token}",
+        "two spaces": f"Bearer  {token}",
+        "Basic": f"Basic {token}",
+        "empty": "",
+        "three garbage parts": "Bearer a.b.c",
+        "three empty parts": "Bearer ..",
+        "three base64 parts that are not JSON": "Bearer Zm9v.YmFy.YmF6",
+    }
+    for what, value in headers.items():
+        answer = deployment.gateway.get(USERINFO, headers={"Authorization": value})
+        assert_status(answer, 401, f"an Authorization header with {what}")
+
+
+@check(
+    "TOKEN-10",
+    level=MUST,
+    ref="contract",
+    requirement="After the user is suspended at the IdP, the next API call with their token is refused (401).",
+    staging=True,
+)
+def test_user_suspended_at_the_idp_is_refused(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    assert deployment.me(token)["email"] == user.email
+    deployment.idp.admin.suspend_user(user.id)
+    assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call after the user was suspended at the IdP")
+
+
+@check(
+    "TOKEN-11",
+    level=MUST,
+    ref="RFC 9068 §4",
+    requirement="With JWT access tokens, forged JWTs (bad signature, alg none, other issuer, expired) and genuinely "
+    "signed JWTs that are not access tokens for this gateway (an ID token, another client's token) are refused.",
+)
+def test_jwts_that_are_not_this_gateways_access_tokens_are_refused(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment(app_fields={"access_token_format": "jwt"})
+    user = deployment.make_user()
+    assert deployment.me(deployment.sign_in(user))["email"] == user.email
+    own = direct_tokens(deployment, user, deployment.app, deployment.gateway.callback_url)
+    assert str(own["access_token"]).count(".") == 2, "the IdP was asked for JWT access tokens but issued another kind"
+    other = foreign_tokens(deployment, deployment.control, user, access_token_format="jwt")
+    refused = {
+        **{f"forged ({how})": forged for how, forged in forgeries(str(own["access_token"])).items()},
+        "this client's ID token": str(own["id_token"]),
+        "another client's JWT access token": str(other["access_token"]),
+        "another client's ID token": str(other["id_token"]),
+    }
+    accepted: dict[str, int] = {}
+    for what, token in refused.items():
+        answer = deployment.gateway.api(USERINFO, token)
+        if answer.status_code != 401:
+            accepted[what] = answer.status_code
+    assert not accepted, f"JWTs that are not access tokens for this gateway must be refused (401); accepted: {accepted}"
+
+
+@check(
+    "TOKEN-12",
+    level=INFO,
+    ref="—",
+    requirement="Userinfo calls per API call, and the latency the token check adds to an API call.",
+    staging=True,
+)
+def test_token_check_cost(deployment: Deployment, figures: Figures) -> None:
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    rounds = 10
+    since = deployment.journal.cursor() if deployment.idp.control is not None else None
+
+    def api_call() -> None:
+        assert_status(deployment.gateway.api(USERINFO, token), 200, "an API call")
+
+    api_times = [timed(api_call) for _ in range(rounds)]
+    if since is not None:
+        calls = deployment.journal.entries("userinfo", since=since, user=user.email)
+        figures.record("userinfo calls per API call", len(calls) / rounds)
+    url, bearer = discovery(deployment)["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
+    with httpx.Client(trust_env=False, timeout=10.0) as idp:
+        idp_times = [timed(lambda: idp.get(url, headers=bearer).raise_for_status()) for _ in range(rounds)]
+    api, direct = statistics.median(api_times), statistics.median(idp_times)
+    figures.record("API call latency (median)", api * 1000, " ms")
+    figures.record("IdP userinfo latency (median)", direct * 1000, " ms")
+    figures.record("latency added by the gateway (median)", (api - direct) * 1000, " ms")
