@@ -14,7 +14,7 @@ from hoop_conformance.assertions import assert_status, describe, redact_text
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import CALLBACK, CLI_REDIRECT, SESSION_COOKIE, USERINFO
-from hoop_conformance.deployment import Deployment, Login
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.users import IdpUser
 
@@ -143,7 +143,7 @@ def test_session_cookie_is_httponly(page: Page, deployment: Deployment) -> None:
     staging=True,
 )
 def test_session_cookie_is_secure_behind_https(deployment: Deployment) -> None:
-    login: Login = deployment.login(deployment.make_user(), headers={"X-Forwarded-Proto": "https"})
+    login = deployment.login(deployment.make_user(), headers={"X-Forwarded-Proto": "https"})
     assert login.answer.is_redirect and "error=" not in login.location, (
         f"the login behind HTTPS failed: {describe(login.answer)}"
     )
