@@ -22,6 +22,7 @@ from playwright.sync_api import Browser
 
 from hoop_conformance.assertions import redact, redact_text
 from hoop_conformance.canary import CANARY_FILE, read, remember
+from hoop_conformance.deployment import SignedIn
 from hoop_conformance.reporting.scrub import scrub_trace
 from hoop_conformance.users import IdpUser
 
@@ -229,7 +230,9 @@ def test_canaries_are_written_only_when_asked(tmp_path: Path, monkeypatch: pytes
     assert read(canary) == {"password": {"pw-1"}, "token": {"tok-1"}}
 
 
-def test_a_users_secrets_are_not_in_its_repr() -> None:
-    """Tracebacks show a check's arguments by their repr: a user's password and TOTP seed stay out of it."""
+def test_secrets_are_not_in_the_repr_of_users_and_sessions() -> None:
+    """Tracebacks show a check's arguments by their repr: passwords, TOTP seeds and session tokens stay out of it."""
     user = IdpUser("u1", "a@example.com", "pw-in-repr?", "A", "B", ("g",), totp_secret="SEEDSEEDSEED")
-    assert "pw-in-repr?" not in repr(user) and "SEEDSEEDSEED" not in repr(user)
+    shown = repr(SignedIn(user=user, token="session-token-in-repr?"))
+    assert "a@example.com" in shown
+    assert not [secret for secret in ("pw-in-repr?", "SEEDSEEDSEED", "session-token-in-repr?") if secret in shown]
