@@ -12,9 +12,8 @@ import json
 import secrets
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -26,63 +25,20 @@ from hoop_conformance.check_fixtures import Figures, OwnDeployment
 from hoop_conformance.contract import USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.idp.control import MockControl
-from hoop_conformance.users import IdpUser
 
 FAIL_CLOSED = (401, 503)
 """What a gateway may answer when it cannot validate a token: never 200, never 500."""
 REFUSED = (401, 403)
 """A token the gateway must not accept as a session."""
-FOREIGN_REDIRECT = "http://127.0.0.1:9/cb"
 """Another client's redirect URI: the IdP sends the code there, and nothing ever listens."""
 FORGED_ISSUER = "https://idp.attacker.example/"
 
 
-def discovery(deployment: Deployment) -> dict[str, Any]:
-    """The IdP's discovery document."""
-    url = deployment.idp.issuer.rstrip("/") + "/.well-known/openid-configuration"
-    answer = httpx.get(url, trust_env=False, timeout=10.0)
-    answer.raise_for_status()
-    return answer.json()  # type: ignore[no-any-return]
-
-
 def idp_userinfo_status(deployment: Deployment, token: str) -> int:
     """How the IdP's own userinfo endpoint answers ``token`` (to prove a check's setup)."""
-    url = discovery(deployment)["userinfo_endpoint"]
+    url = deployment.discovery()["userinfo_endpoint"]
     headers = {"Authorization": f"Bearer {token}"}
     return httpx.get(url, headers=headers, trust_env=False, timeout=10.0).status_code
-
-
-def direct_tokens(deployment: Deployment, user: IdpUser, app: Mapping[str, Any], redirect_uri: str) -> dict[str, Any]:
-    """The token response of a code flow ``app`` runs straight at the IdP for ``user``: the gateway never sees it."""
-    endpoints = discovery(deployment)
-    query = {
-        "client_id": app["client_id"],
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-        "scope": "openid email profile",
-        "state": secrets.token_urlsafe(16),
-    }
-    authorize = f"{endpoints['authorization_endpoint']}?{urlencode(query)}"
-    callback = deployment.idp_login(deployment.client(), authorize, user)
-    code = parse_qs(urlsplit(callback).query).get("code", [""])[0]
-    assert code, f"the IdP did not give {app['client_id']} a code for {user.email}: {callback.split('?')[0]}"
-    answer = httpx.post(
-        endpoints["token_endpoint"],
-        auth=(app["client_id"], app["client_secret"]),
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-        trust_env=False,
-        timeout=10.0,
-    )
-    assert answer.status_code == 200, f"the IdP refused the code exchange for {app['client_id']}: {answer.text[:300]}"
-    return answer.json()  # type: ignore[no-any-return]
-
-
-def foreign_tokens(deployment: Deployment, control: MockControl, user: IdpUser, **app_fields: Any) -> dict[str, Any]:
-    """Tokens for ``user`` that the same IdP issued to another client (an app of its own, ``app_fields``)."""
-    other = control.create_app(redirect_uris=[FOREIGN_REDIRECT], name="Another app", login_url=None, **app_fields)
-    admin = deployment.idp.admin
-    admin.add_member(admin.bound_group(f"another-app-{other['app_id']}", other["app_id"]), user.id)
-    return direct_tokens(deployment, user, other, FOREIGN_REDIRECT)
 
 
 def b64url(data: bytes) -> str:
@@ -161,7 +117,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
     token = deployment.sign_in(user)
     assert deployment.me(token)["email"] == user.email
     revoked = httpx.post(
-        discovery(deployment)["revocation_endpoint"],
+        deployment.discovery()["revocation_endpoint"],
         auth=(deployment.app["client_id"], deployment.app["client_secret"]),
         data={"token": token, "token_type_hint": "access_token"},
         trust_env=False,
@@ -282,7 +238,7 @@ def test_token_the_idp_never_issued_is_refused(deployment: Deployment) -> None:
 def test_token_issued_to_another_client_is_refused(deployment: Deployment, control: MockControl) -> None:
     user = deployment.make_user()
     assert deployment.me(deployment.sign_in(user))["email"] == user.email
-    token = str(foreign_tokens(deployment, control, user)["access_token"])
+    token = str(deployment.foreign_tokens(user)["access_token"])
     assert idp_userinfo_status(deployment, token) == 200, "the other client's token is not valid at the IdP"
     assert_status(deployment.gateway.api(USERINFO, token), REFUSED, "an API call with another client's token")
 
@@ -339,9 +295,9 @@ def test_jwts_that_are_not_this_gateways_access_tokens_are_refused(own_deploymen
     deployment = own_deployment(app_fields={"access_token_format": "jwt"})
     user = deployment.make_user()
     assert deployment.me(deployment.sign_in(user))["email"] == user.email
-    own = direct_tokens(deployment, user, deployment.app, deployment.gateway.callback_url)
+    own = deployment.own_tokens(user)
     assert str(own["access_token"]).count(".") == 2, "the IdP was asked for JWT access tokens but issued another kind"
-    other = foreign_tokens(deployment, deployment.control, user, access_token_format="jwt")
+    other = deployment.foreign_tokens(user, access_token_format="jwt")
     refused = {
         **{f"forged ({how})": forged for how, forged in forgeries(str(own["access_token"])).items()},
         "this client's ID token": str(own["id_token"]),
@@ -376,7 +332,7 @@ def test_token_check_cost(deployment: Deployment, figures: Figures) -> None:
     if since is not None:
         calls = deployment.journal.entries("userinfo", since=since, user=user.email)
         figures.record("userinfo calls per API call", len(calls) / rounds)
-    url, bearer = discovery(deployment)["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
+    url, bearer = deployment.discovery()["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
     with httpx.Client(trust_env=False, timeout=10.0) as idp:
         idp_times = [timed(lambda: idp.get(url, headers=bearer).raise_for_status()) for _ in range(rounds)]
     api, direct = statistics.median(api_times), statistics.median(idp_times)

@@ -8,9 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 from faker import Faker
 
 from hoop_conformance.deployment import Deployment, Gateway, Idp, Login
@@ -19,8 +17,6 @@ from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.servers import free_port
 from hoop_conformance.users import IdpUser
-
-FOREIGN_REDIRECT = "http://127.0.0.1:9/cb"
 
 
 def gateway_pid(port: int) -> int:
@@ -66,41 +62,6 @@ class Harness(Deployment):
     def user(self, *groups: str, email: str | None = None) -> IdpUser:
         """A new user at the mock, in ``groups`` (default: one group of this app's own, so it may log in)."""
         return self.make_user(groups=groups or (f"users-{self.app_id[:6]}",), email=email)
-
-    def direct_tokens(self, user: IdpUser, app: Mapping[str, Any], redirect_uri: str) -> dict[str, Any]:
-        """The token response of a code flow that ``app`` runs straight at the IdP for ``user`` (no gateway)."""
-        query = {
-            "client_id": app["client_id"],
-            "redirect_uri": redirect_uri,
-            "response_type": "code",
-            "scope": "openid email profile",
-            "state": "s" * 20,
-        }
-        callback = self.idp_login(self.client(), f"{self.idp.issuer}oauth2/auth?{urlencode(query)}", user)
-        answer = httpx.post(
-            f"{self.idp.issuer}oauth2/token",
-            auth=(app["client_id"], app["client_secret"]),
-            trust_env=False,
-            data={
-                "grant_type": "authorization_code",
-                "code": parse_qs(urlsplit(callback).query)["code"][0],
-                "redirect_uri": redirect_uri,
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        return answer.json()  # type: ignore[no-any-return]
-
-    def own_tokens(self, user: IdpUser) -> dict[str, Any]:
-        """Tokens the IdP issues to this gateway's own client, obtained without the gateway (it never saw them)."""
-        return self.direct_tokens(user, self.app, f"{self.url}/api/callback")
-
-    def foreign_tokens(self, user: IdpUser, **app_fields: Any) -> dict[str, Any]:
-        """Tokens for ``user`` that the same IdP issued to another client (made with ``app_fields``)."""
-        other = self.control.create_app(redirect_uris=[FOREIGN_REDIRECT], name="Other app", **app_fields)
-        group = self.idp.admin.create_group(f"other-{other['app_id']}")
-        self.idp.admin.bind_group(group["id"], other["app_id"])
-        self.idp.admin.add_member(group["id"], user.id)
-        return self.direct_tokens(user, other, FOREIGN_REDIRECT)
 
     def foreign_token(self, user: IdpUser) -> str:
         """A valid access token for ``user`` that the same IdP issued to another client."""
