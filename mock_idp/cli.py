@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from mock_idp.errors import SettingsError
-from mock_idp.server import serve, write_ready_file
+from mock_idp.errors import MockIdpError, SettingsError
 from mock_idp.settings import (
     AUTH_METHODS,
     DEFAULT_GROUPS_CLAIM,
@@ -18,9 +21,43 @@ from mock_idp.settings import (
     AppSettings,
     MockIdpSettings,
     SeedUser,
+    check_url,
+    read_settings_file,
 )
 
+if TYPE_CHECKING:
+    from mock_idp.server import Server
+
+PROG = "mock-idp"
 DEFAULT_USER = "dev@example.com"
+DEFAULT_LOGIN_URL = "http://localhost:8009/login"
+CALLBACK_PATH = "/api/callback"
+"""Hoop's callback route: a redirect URI ending in it names the gateway's ``API_URL``."""
+APP_FLAGS = (
+    "client_id",
+    "client_secret",
+    "redirect_uri",
+    "auth_method",
+    "refresh_tokens",
+    "access_token_format",
+    "groups_claim",
+    "login_url",
+    "user",
+)
+EPILOG = """\
+Defaults suit a local Hoop gateway on port 8009: the banner prints the exports (API_URL, IDP_ISSUER,
+IDP_CLIENT_ID, IDP_CLIENT_SECRET). The client id, secret, admin key and passwords are random at each
+start unless given: pass --client-id, --client-secret, --admin-key and --user EMAIL:PASSWORD, or
+--config FILE (see examples/mock-idp.toml), to keep a gateway's settings across restarts.
+exit status: 0 stopped (Ctrl-C or SIGTERM), 2 bad option, settings or ready file, or port in use."""
+
+
+class UsageError(SettingsError):
+    """A bad combination of flags."""
+
+
+class Stopped(Exception):
+    """SIGINT or SIGTERM asked the mock to stop."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -30,13 +67,23 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
+@dataclass(frozen=True)
+class Configuration:
+    """What the command line asks for: the settings, where to write the ready file, what was generated."""
+
+    settings: MockIdpSettings
+    ready_file: Path | None
+    generated: tuple[str, ...]
+    """The values made up at random at this start (they change at the next one)."""
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     cli = OneLineParser(
-        prog="mock-idp",
+        prog=PROG,
         description="A mock JumpCloud OIDC provider (with JumpCloud's admin API and a control API for tests).",
-        epilog="Defaults suit a local Hoop gateway on port 8009: point IDP_ISSUER, IDP_CLIENT_ID and "
-        "IDP_CLIENT_SECRET at what this prints.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     server = cli.add_argument_group("server")
     server.add_argument("--host", help="address to listen on (default 127.0.0.1, or the settings file's)")
@@ -45,13 +92,17 @@ def parser() -> argparse.ArgumentParser:
         "--issuer", help="issuer URL; {port} in it becomes the port (default http://HOST:PORT/, trailing slash)"
     )
     server.add_argument("--admin-key", help="x-api-key for the admin and control APIs (default: random)")
-    server.add_argument("--config", type=Path, help="settings file (.toml or .json); replaces the app and user flags")
+    server.add_argument(
+        "--config",
+        type=Path,
+        help="settings file (.toml or .json) with [[apps]] and [[users]]; replaces the app and user flags",
+    )
     server.add_argument(
         "--ready-file", type=Path, help="write the issuer, apps and keys as JSON here once listening (for launchers)"
     )
     app = cli.add_argument_group("app (one; more through --config or the control API)")
     app.add_argument("--client-id", help="OAuth client id (default: a random UUID)")
-    app.add_argument("--client-secret", help="client secret (default: random)")
+    app.add_argument("--client-secret", help="client secret (default: random; none with --auth-method none)")
     app.add_argument(
         "--redirect-uri",
         action="append",
@@ -60,19 +111,16 @@ def parser() -> argparse.ArgumentParser:
     app.add_argument(
         "--auth-method",
         choices=AUTH_METHODS,
-        default="client_secret_basic",
-        help="the app's one client authentication method",
+        help="the app's one client authentication method (default client_secret_basic; none: public client + PKCE)",
     )
     app.add_argument(
-        "--refresh-tokens", action="store_true", help="enable the refresh_token grant (with offline_access)"
+        "--refresh-tokens", action="store_true", default=None, help="enable the refresh_token grant (offline_access)"
     )
     app.add_argument(
-        "--access-token-format", choices=TOKEN_FORMATS, default="opaque", help="opaque (JumpCloud's default) or jwt"
+        "--access-token-format", choices=TOKEN_FORMATS, help="opaque (JumpCloud's default) or jwt (default opaque)"
     )
-    app.add_argument(
-        "--groups-claim", default=DEFAULT_GROUPS_CLAIM, help="name of the groups claim (default %(default)s)"
-    )
-    app.add_argument("--login-url", default="http://localhost:8009/login", help="the app's Login URL (portal tile)")
+    app.add_argument("--groups-claim", help=f"name of the groups claim (default {DEFAULT_GROUPS_CLAIM})")
+    app.add_argument("--login-url", help=f"the app's Login URL (portal tile; default {DEFAULT_LOGIN_URL})")
     users = cli.add_argument_group("users")
     users.add_argument(
         "--user",
@@ -88,80 +136,190 @@ def parse_user(spec: str) -> SeedUser:
     email, _, rest = spec.partition(":")
     password, _, groups = rest.partition(":")
     if "@" not in email:
-        raise SettingsError(f"--user {spec!r}: expected EMAIL[:PASSWORD[:GROUP,...]]")
-    return SeedUser(
-        email=email,
-        password=password or secrets.token_urlsafe(12),
-        groups=tuple(g for g in groups.split(",") if g) if groups else ("admin",),
+        raise UsageError(f"--user {spec!r}: expected EMAIL[:PASSWORD[:GROUP,...]]")
+    try:
+        return SeedUser(
+            email=email,
+            password=password or secrets.token_urlsafe(12),
+            groups=tuple(g for g in groups.split(",") if g) if groups else ("admin",),
+        )
+    except SettingsError as error:
+        raise UsageError(f"--user {spec!r}: {error}") from None
+
+
+def check_ready_file(path: Path) -> None:
+    """Refuse a ready file that cannot be written, before anything listens."""
+    parent = path.parent
+    if path.is_dir():
+        raise UsageError(f"--ready-file {path} is a directory; name a file in it")
+    if not parent.exists():
+        raise UsageError(f"--ready-file {path}: the directory {parent} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"--ready-file {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--ready-file {path}: the directory {parent} is not writable")
+
+
+def configure(argv: list[str] | None = None) -> Configuration:
+    """Parse and check the command line (and the settings file it names); nothing is started.
+
+    Raises ``SettingsError`` (one line) for a bad value; usage errors exit with status 2 through argparse.
+    """
+    args = parser().parse_args(argv)
+    if args.ready_file is not None:
+        check_ready_file(args.ready_file)
+    given = {"host": args.host, "port": args.port, "issuer": args.issuer, "admin_key": args.admin_key}
+    common: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    generated: list[str] = [] if args.admin_key else ["admin key"]
+    if args.config:
+        flags = [f"--{name.replace('_', '-')}" for name in APP_FLAGS if getattr(args, name) is not None]
+        if flags:
+            raise UsageError(f"--config replaces the app and user flags: drop {', '.join(flags)} or put them in it")
+        raw = read_settings_file(args.config)
+        try:
+            settings = MockIdpSettings.from_dict({**raw, **common})
+        except SettingsError as error:
+            raise SettingsError(f"{args.config}: {error}") from None
+        if "admin_key" in raw:
+            generated = []
+        generated += [
+            f"client {what} of app {i}"
+            for i, app in enumerate(raw.get("apps", [{}]), 1)
+            for what in ("id", "secret")
+            if f"client_{what}" not in app and (what == "id" or app.get("auth_method") != "none")
+        ]
+        return Configuration(settings, args.ready_file, tuple(generated))
+    auth_method = args.auth_method or "client_secret_basic"
+    if auth_method == "none" and args.client_secret is not None:
+        raise UsageError("--client-secret with --auth-method none: a public client has no secret; drop one of them")
+    for uri in args.redirect_uri or ():
+        check_url("--redirect-uri", uri)
+    app_fields: dict[str, Any] = {
+        "redirect_uris": tuple(args.redirect_uri or DEFAULT_REDIRECT_URIS),
+        "auth_method": auth_method,
+        "grant_types": ("authorization_code", "refresh_token") if args.refresh_tokens else ("authorization_code",),
+        "access_token_format": args.access_token_format or "opaque",
+        "groups_claim": DEFAULT_GROUPS_CLAIM if args.groups_claim is None else args.groups_claim or None,
+        "login_url": DEFAULT_LOGIN_URL if args.login_url is None else args.login_url or None,
+    }
+    for name in ("client_id", "client_secret"):
+        if getattr(args, name):
+            app_fields[name] = getattr(args, name)
+        elif name == "client_id" or auth_method != "none":
+            generated.append(name.replace("_", " "))
+    users = tuple(parse_user(spec) for spec in (args.user or [DEFAULT_USER]))
+    generated += [f"password of {spec.split(':')[0]}" for spec in args.user or [DEFAULT_USER] if not _password(spec)]
+    return Configuration(
+        MockIdpSettings(**common, apps=(AppSettings(**app_fields),), users=users), args.ready_file, tuple(generated)
     )
 
 
-def settings_from(args: argparse.Namespace) -> MockIdpSettings:
-    """Settings from the parsed flags (or the settings file they name)."""
-    given = {"host": args.host, "port": args.port, "issuer": args.issuer, "admin_key": args.admin_key}
-    common: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-    if args.config:
-        base = MockIdpSettings.from_file(args.config).to_dict()
-        return MockIdpSettings.from_dict({**base, **common})
-    app_fields: dict[str, Any] = {
-        "redirect_uris": tuple(args.redirect_uri or DEFAULT_REDIRECT_URIS),
-        "auth_method": args.auth_method,
-        "grant_types": ("authorization_code", "refresh_token") if args.refresh_tokens else ("authorization_code",),
-        "access_token_format": args.access_token_format,
-        "groups_claim": args.groups_claim or None,
-        "login_url": args.login_url,
-    }
-    if args.client_id:
-        app_fields["client_id"] = args.client_id
-    if args.client_secret:
-        app_fields["client_secret"] = args.client_secret
-    users = tuple(parse_user(spec) for spec in (args.user or [DEFAULT_USER]))
-    return MockIdpSettings(**common, apps=(AppSettings(**app_fields),), users=users)
+def _password(spec: str) -> str:
+    return spec.partition(":")[2].partition(":")[0]
 
 
-def banner(info: dict[str, Any], *, show_secrets: bool) -> str:
+def api_url(redirect_uris: list[str]) -> str | None:
+    """The gateway's public URL: the first redirect URI ending in Hoop's callback path, without that path."""
+    for uri in redirect_uris:
+        if uri.endswith(CALLBACK_PATH):
+            return uri[: -len(CALLBACK_PATH)]
+    return None
+
+
+def banner(
+    info: dict[str, Any], settings: MockIdpSettings, *, show_secrets: bool, generated: tuple[str, ...] = ()
+) -> str:
     """The human summary printed at start; secrets only when a person runs it without a ready file."""
 
     def secret(value: str | None) -> str:
         return (value or "(none: public client)") if show_secrets else "(in the ready file)"
 
-    lines = ["Mock JumpCloud is listening.", f"  issuer         {info['issuer']}"]
+    totp = {user.email: user.totp_secret for user in settings.users}
+    lines = [
+        "Mock JumpCloud is listening.",
+        f"  issuer         {info['issuer']}",
+        f"  user portal    {info['issuer']}userconsole",
+        f"  admin API      {info['admin_url']}  (x-api-key: {secret(info['admin_key'])})",
+    ]
     for app in info["apps"]:
         lines += [
-            f"  client id      {app['client_id']}",
-            f"  client secret  {secret(app['client_secret'])}",
-            f"  redirect URIs  {' '.join(app['redirect_uris'])}",
+            f"  app id         {app['app_id']}  (bind user groups to it: admin API v2/usergroups/ID/associations)",
+            f"    client id      {app['client_id']}",
+            f"    client secret  {secret(app['client_secret'])}",
+            f"    redirect URIs  {' '.join(app['redirect_uris'])}",
         ]
-    lines.append(f"  admin key      {secret(info['admin_key'])}  (x-api-key; admin API {info['admin_url']})")
     for user in info["users"]:
+        enrolled = totp.get(user["email"])
+        mfa = f"TOTP secret {secret(enrolled)}" if enrolled else "no TOTP"
         lines.append(
-            f"  user           {user['email']} / {secret(user['password'])}  groups: {', '.join(user['groups'])}"
+            f"  user           {user['email']} / {secret(user['password'])}"
+            f"  groups: {', '.join(user['groups']) or '(none)'}  {mfa}"
         )
     if show_secrets and info["apps"]:
-        app = info["apps"][0]
+        lines += _gateway_exports(info)
+    if generated:
         lines += [
-            "Point a local Hoop gateway at it with:",
-            f"  export IDP_ISSUER={info['issuer']} IDP_CLIENT_ID={app['client_id']}",
-            f"  export IDP_CLIENT_SECRET={app['client_secret']}",
+            f"Random at each start: {', '.join(generated)}.",
+            "  For stable values pass --client-id, --client-secret, --admin-key and --user EMAIL:PASSWORD,",
+            "  or --config FILE (examples/mock-idp.toml).",
         ]
+    lines.append("Stop it with Ctrl-C (or SIGTERM).")
     return "\n".join(lines)
 
 
+def _gateway_exports(info: dict[str, Any]) -> list[str]:
+    app = info["apps"][0]
+    url = api_url(app["redirect_uris"])
+    lines = ["Point a local Hoop gateway at it with:"]
+    first = f"  export IDP_ISSUER={info['issuer']} IDP_CLIENT_ID={app['client_id']}"
+    lines.append(first if url is None else f"  export API_URL={url} {first.strip().removeprefix('export ')}")
+    if app["client_secret"] is None:
+        lines.append(
+            "  (a public client has no secret: Hoop needs a confidential one, e.g. --auth-method client_secret_basic)"
+        )
+    else:
+        lines.append(f"  export IDP_CLIENT_SECRET={app['client_secret']}")
+    if url is None:
+        lines.append("  export API_URL=<the gateway's URL, whose /api/callback is a redirect URI above>")
+    return lines
+
+
+class StopSignals:
+    """SIGINT and SIGTERM stop the mock: a running server finishes its requests, anything earlier just ends.
+
+    The handler never raises inside the server's event loop (which would swallow the exception): once a
+    server exists, it only asks it to stop. SIGINT is handled too since a launcher may have left it ignored.
+    """
+
+    def __init__(self) -> None:
+        self.server: Server | None = None
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.server is None:
+            raise Stopped
+        self.server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the mock until interrupted; a bad option or setting is one line on stderr and exit status 2."""
-    args = parser().parse_args(argv)
+    """Run the mock until SIGINT or SIGTERM (exit status 0); a bad option or setting is one line and status 2."""
+    signals = StopSignals()
     try:
-        settings = settings_from(args)
+        config = configure(argv)
+        from mock_idp.server import Server, write_ready_file  # after the checks: a bad flag needs no server
 
         def announce(info: dict[str, Any]) -> None:
-            if args.ready_file:
-                write_ready_file(args.ready_file, info)
-            print(banner(info, show_secrets=args.ready_file is None), flush=True)
+            if config.ready_file is not None:
+                write_ready_file(config.ready_file, info)
+            print(banner(info, config.settings, show_secrets=config.ready_file is None, generated=config.generated))
+            sys.stdout.flush()
 
-        serve(settings, announce)
-    except SettingsError as error:
-        print(f"mock-idp: {error}", file=sys.stderr)
+        signals.server = Server(config.settings)
+        signals.server.run(announce)
+    except MockIdpError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except Stopped:
         pass
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -98,28 +99,51 @@ def describe(settings: MockIdpSettings, issuer: str, port: int) -> dict[str, Any
 
 
 def write_ready_file(path: Path, info: dict[str, Any]) -> None:
-    """Write the description atomically, readable by its owner only."""
+    """Write the description atomically, readable by its owner only; ``SettingsError`` if it cannot be written."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(info, handle)
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(info, handle)
+        os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise SettingsError(f"--ready-file {path}: cannot write it: {error.strerror or error}") from None
+
+
+class Server:
+    """The mock bound to its socket: ``run`` announces it and serves until ``stop`` (or SIGINT/SIGTERM)."""
+
+    def __init__(self, settings: MockIdpSettings) -> None:
+        self._sock = bind(settings.host, settings.port)
+        port = int(self._sock.getsockname()[1])
+        issuer = settings.issuer_for(port)
+        self.info = describe(settings, issuer, port)
+        config = uvicorn.Config(
+            create_app(settings, issuer),
+            http=CoalescingHttpToolsProtocol,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            server_header=False,
+        )
+        self._server = uvicorn.Server(config)
+
+    def stop(self) -> None:
+        """Ask the server to finish (safe from a signal handler, before or while it runs)."""
+        self._server.should_exit = True
+
+    def run(self, announce: Callable[[dict[str, Any]], None]) -> None:
+        """Announce the description, then serve until stopped; the socket is closed at the end."""
+        try:
+            announce(self.info)
+            self._server.run(sockets=[self._sock])
+        finally:
+            self._sock.close()
 
 
 def serve(settings: MockIdpSettings, announce: Callable[[dict[str, Any]], None]) -> None:
     """Bind, build the app, announce, then serve until SIGINT/SIGTERM."""
-    sock = bind(settings.host, settings.port)
-    port = int(sock.getsockname()[1])
-    issuer = settings.issuer_for(port)
-    app = create_app(settings, issuer)
-    config = uvicorn.Config(
-        app,
-        http=CoalescingHttpToolsProtocol,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-        server_header=False,
-    )
-    announce(describe(settings, issuer, port))
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(settings).run(announce)

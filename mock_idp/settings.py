@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import tomllib
 import uuid
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mock_idp.errors import SettingsError
+from mock_idp.fieldtypes import check_fields, describe
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 TokenFormat = Literal["opaque", "jwt"]
@@ -24,11 +28,29 @@ DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
     "http://localhost:8009/api/callback",
     "http://127.0.0.1:8009/api/callback",
 )
+MAX_TTL = 10 * 365 * 24 * 3600
+"""The longest token lifetime (ten years): longer ones overflow date arithmetic somewhere."""
+MAX_KEYS = 20
+"""The most signing keys: each is an RSA key generated at start."""
+SETTINGS_SUFFIXES = (".toml", ".json")
 
 
 def new_object_id() -> str:
     """A JumpCloud-style 24-hex object id."""
     return secrets.token_hex(12)
+
+
+def check_url(name: str, value: str, *, http_only: bool = False) -> None:
+    """Raise ``SettingsError`` unless ``value`` is an absolute URL (``http(s)`` with a host, if ``http_only``)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise SettingsError(f"{name}: {value!r} is not a valid URL") from None
+    web = parts.scheme in ("http", "https")
+    if not parts.scheme or (web and not parts.hostname) or (http_only and not web) or any(c.isspace() for c in value):
+        kind = "an http(s) URL" if http_only else "an absolute URL (scheme://host/path)"
+        raise SettingsError(f"{name}: {value!r} is not {kind}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,12 +73,9 @@ class AppSettings:
     id_token_ttl: int = 3600
 
     def __post_init__(self) -> None:
-        if self.auth_method not in AUTH_METHODS:
-            raise SettingsError(f"auth_method must be one of {', '.join(AUTH_METHODS)}, not {self.auth_method!r}")
-        if self.access_token_format not in TOKEN_FORMATS:
-            raise SettingsError(
-                f"access_token_format must be one of {', '.join(TOKEN_FORMATS)}, not {self.access_token_format!r}"
-            )
+        check_fields(self)
+        if not self.client_id.strip():
+            raise SettingsError("client_id must not be empty")
         unknown = set(self.grant_types) - set(GRANT_TYPES)
         if unknown or "authorization_code" not in self.grant_types:
             raise SettingsError(f"grant_types must include authorization_code and only {', '.join(GRANT_TYPES)}")
@@ -66,9 +85,16 @@ class AppSettings:
             raise SettingsError(f"client_secret is required with auth_method {self.auth_method}")
         if not self.redirect_uris:
             raise SettingsError("an app needs at least one redirect URI")
-        for ttl in (self.access_token_ttl, self.id_token_ttl):
-            if ttl <= 0:
-                raise SettingsError("token lifetimes must be positive")
+        for uri in self.redirect_uris:
+            check_url("redirect_uris", uri)
+        for uri in self.post_logout_redirect_uris:
+            check_url("post_logout_redirect_uris", uri)
+        if self.login_url is not None:
+            check_url("login_url", self.login_url, http_only=True)
+        for name in ("access_token_ttl", "id_token_ttl"):
+            ttl = getattr(self, name)
+            if not 0 < ttl <= MAX_TTL:
+                raise SettingsError(f"{name} must be between 1 and {MAX_TTL} seconds, not {ttl}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +107,30 @@ class SeedUser:
     lastname: str = ""
     groups: tuple[str, ...] = ()
     totp_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        local, at, domain = self.email.partition("@")
+        if not (local and at and domain) or any(c.isspace() for c in self.email):
+            raise SettingsError(f"email: {self.email!r} is not an e-mail address")
+        if not self.password:
+            raise SettingsError("password must not be empty")
+        if not all(group.strip() for group in self.groups):
+            raise SettingsError("a group name must not be empty")
+        if self.totp_secret is not None and not _is_base32(self.totp_secret):
+            raise SettingsError(f"totp_secret must be a base32 string, not {self.totp_secret!r}")
+
+    @property
+    def username(self) -> str:
+        """The JumpCloud username the mock gives the user: the e-mail's local part."""
+        return self.email.partition("@")[0]
+
+
+def _is_base32(secret: str) -> bool:
+    try:
+        return bool(secret) and bool(base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,17 +147,27 @@ class MockIdpSettings:
     users: tuple[SeedUser, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
+        if not self.host or any(c.isspace() or not c.isprintable() for c in self.host):
+            raise SettingsError(f"host must be a host name or address, not {self.host!r}")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port must be between 0 and 65535, not {self.port}")
-        if self.key_count < 1:
-            raise SettingsError("key_count must be at least 1")
-        if self.issuer is not None and not self.issuer.startswith(("http://", "https://")):
-            raise SettingsError(f"issuer must be an http(s) URL, not {self.issuer!r}")
+        if not 1 <= self.key_count <= MAX_KEYS:
+            raise SettingsError(f"key_count must be between 1 and {MAX_KEYS}, not {self.key_count}")
+        if self.issuer is not None:
+            check_url("issuer", self.issuer.replace("{port}", "1"), http_only=True)
         if not self.admin_key:
             raise SettingsError("admin_key must not be empty")
-        client_ids = [app.client_id for app in self.apps]
-        if len(set(client_ids)) != len(client_ids):
-            raise SettingsError("two apps share a client_id")
+        _refuse_twice([(app.client_id, app.client_id) for app in self.apps], "two apps share the client_id {0}")
+        _refuse_twice([(app.app_id, app.app_id) for app in self.apps], "two apps share the app_id {0}")
+        _refuse_twice(
+            [(user.email.lower(), user.email) for user in self.users],
+            "user {1} is seeded twice, also as {0} (e-mails are compared without case)",
+        )
+        _refuse_twice(
+            [(user.username, user.email) for user in self.users],
+            "users {0} and {1} share the username {2} (the e-mail's local part), which must be unique",
+        )
 
     def with_port(self, port: int) -> MockIdpSettings:
         """The same settings bound to ``port``."""
@@ -125,45 +185,103 @@ class MockIdpSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MockIdpSettings:
-        """Build settings from a dict (a parsed TOML or JSON file)."""
+        """Build settings from a dict (a parsed TOML or JSON file); errors name the field and its table."""
         data = dict(data)
-        _reject_unknown(cls, data, "settings")
-        apps = tuple(_build(AppSettings, app, "app") for app in data.pop("apps", [{}]))
-        users = tuple(_build(SeedUser, user, "user") for user in data.pop("users", []))
-        try:
-            return cls(**data, apps=apps, users=users)
-        except TypeError as error:
-            raise SettingsError(f"bad settings: {error}") from None
+        _reject_unknown(cls, data, "")
+        apps = tuple(_build(AppSettings, app, f"app {i}") for i, app in enumerate(_tables(data, "apps", [{}]), 1))
+        users = tuple(
+            _build(SeedUser, user, _user_where(i, user)) for i, user in enumerate(_tables(data, "users", []), 1)
+        )
+        settings: MockIdpSettings = _construct(cls, {**data, "apps": apps, "users": users}, "")
+        return settings
 
     @classmethod
     def from_file(cls, path: Path) -> MockIdpSettings:
-        """Read settings from a ``.toml`` or ``.json`` file."""
+        """Read settings from a ``.toml`` or ``.json`` file; errors start with the file's name."""
+        data = read_settings_file(path)
         try:
-            text = path.read_text()
-        except OSError as error:
-            raise SettingsError(f"cannot read {path}: {error.strerror}") from None
-        try:
-            data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-            raise SettingsError(f"{path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {error}") from None
-        if not isinstance(data, dict):
-            raise SettingsError(f"{path} must hold a table of settings")
-        return cls.from_dict(data)
+            return cls.from_dict(data)
+        except SettingsError as error:
+            raise SettingsError(f"{path}: {error}") from None
 
 
-def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SettingsError(f"unknown {what} field(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-
-
-def _build(cls: type, data: Any, what: str) -> Any:
-    if not isinstance(data, dict):
-        raise SettingsError(f"each {what} must be a table, not {type(data).__name__}")
-    _reject_unknown(cls, data, what)
-    converted = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The table a ``.toml`` or ``.json`` settings file holds; ``SettingsError`` names the file and the fault."""
+    if path.suffix not in SETTINGS_SUFFIXES:
+        suffix = f", not {path.suffix}" if path.suffix else ""
+        raise SettingsError(f"{path}: a settings file's name must end in .toml or .json{suffix}")
     try:
-        return cls(**converted)
-    except TypeError as error:
-        raise SettingsError(f"bad {what}: {error}") from None
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SettingsError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"{path} is not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start})"
+        ) from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise SettingsError(f"{path} is not valid {path.suffix.lstrip('.')}: {error}") from None
+    except RecursionError:
+        raise SettingsError(f"{path} is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path} must hold a table of settings, not {describe(data)}")
+    return data
+
+
+def _refuse_twice(items: list[tuple[str, str]], message: str) -> None:
+    """``items`` are (key, name) pairs; a key seen twice raises ``message`` formatted with (first name, name, key)."""
+    seen: dict[str, str] = {}
+    for key, name in items:
+        if key in seen:
+            raise SettingsError(message.format(seen[key], name, key))
+        seen[key] = name
+
+
+def _tables(data: dict[str, Any], name: str, default: list[Any]) -> list[Any]:
+    value = data.pop(name, default)
+    if not isinstance(value, list | tuple):
+        raise SettingsError(f"{name} must be a list of tables, not {describe(value)}")
+    return list(value)
+
+
+def _reject_unknown(cls: type, data: dict[str, Any], where: str) -> None:
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(str(key) for key in set(data) - known)
+    if unknown:
+        raise SettingsError(f"{_at(where)}unknown field(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where} must be a table, not {describe(data)}")
+    _reject_unknown(cls, data, where)
+    if cls is AppSettings and data.get("auth_method") == "none" and data.get("client_secret") is not None:
+        raise SettingsError(f"{where}: client_secret is given but auth_method is none (a public client has no secret)")
+    converted = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    return _construct(cls, converted, where)
+
+
+def _construct(cls: type, values: dict[str, Any], where: str) -> Any:
+    missing = [f.name for f in fields(cls) if f.name not in values and _required(f)]
+    if missing:
+        raise SettingsError(f"{_at(where)}{', '.join(missing)} is required")
+    try:
+        return cls(**values)
+    except SettingsError as error:
+        raise SettingsError(f"{_at(where)}{error}") from None
+
+
+def _required(spec: Field[Any]) -> bool:
+    return spec.default is MISSING and spec.default_factory is MISSING
+
+
+def _user_where(number: int, data: Any) -> str:
+    email = data.get("email") if isinstance(data, dict) else None
+    return f"user {number} ({email})" if isinstance(email, str) else f"user {number}"
+
+
+def _at(where: str) -> str:
+    return f"{where}: " if where else ""
