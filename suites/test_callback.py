@@ -1,0 +1,585 @@
+"""CB: the callback (``/api/callback``): the login flow, the code exchange and what the gateway does with its answer.
+
+Every check drives a real login (over HTTP, or in Chromium for CB-01) up to the IdP's redirect back, then sends the
+callback raw and judges the gateway's answer: a refusal is a 4xx or a redirect carrying ``error=`` (and no session).
+What the gateway sent to the IdP is read from the mock's journal; the staging checks (a real tenant, no journal)
+judge the answers alone. Faults are scoped to the check's user, except CB-31's (discovery and JWKS cannot be
+scoped), which gets a gateway and a mock of its own. The ID token checks (CB-09..CB-20) live in test_id_token.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx
+from playwright.sync_api import Cookie, Page
+
+from hoop_conformance.assertions import assert_refused, describe, redact, redact_text, sets_session
+from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
+from hoop_conformance.check_fixtures import OwnDeployment
+from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
+from hoop_conformance.deployment import Deployment
+from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.idp.client_auth import basic_authorization
+from hoop_conformance.idp.control import MockControl
+from hoop_conformance.users import IdpUser
+
+SECRET_IN_BODY_GRACE = 0.5
+"""Seconds to keep watching the journal for a late token request that carries the client secret in its body."""
+HYDRA_INVALID_GRANT = (
+    '{"error":"invalid_grant","error_description":"The provided authorization grant (e.g., authorization code, '
+    "resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI "
+    'used in the authorization request, or was issued to another client.","status_code":400}'
+)
+HTML_PAGE = "<!doctype html><html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A way the token endpoint can fail: the mock's ``respond`` fault parameters."""
+
+    name: str
+    status: int
+    body: str
+    content_type: str = "application/json"
+
+    def params(self) -> dict[str, Any]:
+        """The fault's parameters."""
+        return {"status": self.status, "body": self.body, "content_type": self.content_type}
+
+
+SERVER_ERROR = Failure("500", 500, '{"error":"server_error","status_code":500}')
+HTML_ANSWER = Failure("HTML", 200, HTML_PAGE, "text/html; charset=utf-8")
+BAD_JSON = Failure("bad JSON", 200, '{"access_token": "ory_at_', "application/json")
+INVALID_GRANT = Failure("invalid_grant", 400, HYDRA_INVALID_GRANT)
+INVALID_CLIENT = Failure("401", 401, '{"error":"invalid_client","status_code":401}')
+HTML_ERROR = Failure("HTML error page", 502, HTML_PAGE, "text/html; charset=utf-8")
+
+
+@dataclass(frozen=True)
+class PendingCallback:
+    """A login taken as far as the IdP's redirect back: the browser (cookie jar) and the callback URL, not yet sent."""
+
+    client: httpx.Client
+    login_url: str
+    url: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The callback's query parameters (``code``, ``state``, or ``error``...)."""
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+    def with_params(self, params: Mapping[str, str]) -> str:
+        """The callback URL with its query replaced by ``params``."""
+        return urlunsplit(urlsplit(self.url)._replace(query=urlencode(params)))
+
+
+def pending_callback(deployment: Deployment, user: IdpUser, client: httpx.Client | None = None) -> PendingCallback:
+    """Start a login in ``client`` (a fresh browser by default) and log ``user`` in at the IdP; the callback unsent."""
+    client = client or deployment.client()
+    start = deployment.start_login(client, deployment.gateway.landing_url)
+    assert start.status_code == 200, f"GET /api/login failed: {describe(start)}"
+    login_url = str(start.json()["login_url"])
+    url = deployment.idp_login(client, login_url, user)
+    assert url.startswith(deployment.gateway.callback_url), (
+        f"the IdP did not send the browser back to {deployment.gateway.callback_url}: {redact_text(url)}"
+    )
+    return PendingCallback(client=client, login_url=login_url, url=url)
+
+
+def journal_cursor(deployment: Deployment) -> int | None:
+    """A point in the mock's journal; None against a real tenant, which has no journal."""
+    return deployment.journal.cursor() if deployment.idp.control is not None else None
+
+
+def assert_no_token_request(deployment: Deployment, since: int | None, why: str) -> None:
+    """The gateway's app made no token request since ``since`` (watched a bounded grace); skipped without a journal."""
+    if since is not None:
+        deployment.journal.assert_none("token", since=since, why=why)
+
+
+def forged_like(value: str) -> str:
+    """A random value of the same shape as ``value``: each character replaced by a random one of its class."""
+    classes = (string.digits, "abcdef", "ABCDEF", string.ascii_lowercase, string.ascii_uppercase)
+    forged = []
+    for char in value:
+        alphabet = next((a for a in classes if char in a), None)
+        forged.append(secrets.choice(alphabet) if alphabet else char)
+    result = "".join(forged)
+    return result if result != value else forged_like(value)
+
+
+def mixed_case(email: str) -> str:
+    """``email`` with every other letter upper-cased (so it differs from its lower-case form)."""
+    mixed = "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(email))
+    assert mixed != mixed.lower(), f"{email} has no letter to upper-case"
+    return mixed
+
+
+def browser_session_token(page: Page, deployment: Deployment) -> str:
+    """The value of the one session cookie the browser holds for the gateway's API."""
+    jar: list[Cookie] = page.context.cookies(deployment.gateway.url + USERINFO)
+    found = [c.get("value", "") for c in jar if c.get("name") == SESSION_COOKIE]
+    assert len(found) == 1 and found[0], (
+        f"after a browser login the browser must hold one {SESSION_COOKIE} cookie for the gateway's API; it holds "
+        f"{sorted(str(c.get('name')) for c in page.context.cookies())} (final URL {redact_text(page.url)})"
+    )
+    return found[0]
+
+
+def page_of(url: str) -> str:
+    """``scheme://host:port/path`` of a URL: the page, without query or fragment."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+
+
+def failed_exchange_login(deployment: Deployment, control: MockControl, failure: Failure) -> tuple[IdpUser, Any]:
+    """A login of a new user whose code exchange the token endpoint fails with ``failure`` (every time)."""
+    user = deployment.make_user()
+    control.add_fault("respond", endpoint="token", user=user.email, times=None, **failure.params())
+    return user, deployment.login(user)
+
+
+def gateway_answers(
+    client: httpx.Client, first: httpx.Response, origin: str, hops: int = 3
+) -> Iterator[httpx.Response]:
+    """``first``, then the answers to the redirects it starts while they stay on ``origin`` (at most ``hops``)."""
+    answer = first
+    yield answer
+    for _ in range(hops):
+        if not answer.is_redirect:
+            return
+        target = urljoin(str(answer.url), answer.headers["location"])
+        if urlsplit(target).netloc != urlsplit(origin).netloc:
+            return
+        answer = client.get(target)
+        yield answer
+
+
+def secret_in_body(entry: Mapping[str, Any]) -> bool:
+    """Whether a journaled token request carried the client secret in its body (client_secret_post)."""
+    form = entry.get("form") or {}
+    return entry.get("client_auth") == "client_secret_post" or any("client_secret" in name for name in form)
+
+
+def assert_secret_never_in_body(deployment: Deployment, since: int, why: str, *, grace: float) -> None:
+    """No token request of the gateway's app since ``since`` carried the client secret in its body (watched ``grace``
+    seconds, a bounded wait)."""
+    deadline = time.monotonic() + grace
+    while True:
+        leaked = [e for e in deployment.journal.entries("token", since=since) if secret_in_body(e)]
+        assert not leaked, (
+            f"{why}, the gateway sent {len(leaked)} token request(s) with the client secret in the body "
+            f"(client_secret_post): {[(e.get('client_auth'), e.get('status')) for e in leaked]}"
+        )
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.05)
+
+
+@check(
+    "CB-01",
+    level=MUST,
+    ref="OIDC Core 1.0 §3.1",
+    requirement="A full login in a real browser lands on the requested page with a working session, and "
+    "/api/userinfo shows the IdP user (e-mail lower-cased, name).",
+    staging=True,
+)
+def test_browser_login_lands_on_the_requested_page_signed_in(page: Page, deployment: Deployment) -> None:
+    token_hex = uuid.uuid4().hex[:10]
+    user = deployment.make_user(email=f"Conformance.CB01.{token_hex}@Example.TEST")
+    final_url = browser_login(page, deployment, user)
+    landing = deployment.gateway.landing_url
+    assert page_of(final_url) == page_of(landing), (
+        f"the login must land on the requested page {landing}; the browser ended at {redact_text(final_url)}"
+    )
+    assert "error" not in dict(parse_qsl(urlsplit(final_url).query)), f"the login failed: {redact_text(final_url)}"
+    me = deployment.me(browser_session_token(page, deployment))
+    assert me.get("email") == user.email.lower(), (
+        f"/api/userinfo must show the IdP user's e-mail lower-cased ({user.email.lower()}); it shows {me.get('email')}"
+    )
+    name = f"{user.firstname} {user.lastname}"
+    assert me.get("name") == name, f"/api/userinfo must show the IdP user's name {name!r}; it shows {me.get('name')!r}"
+
+
+@check(
+    "CB-02",
+    level=MUST,
+    ref="RFC 6749 §4.1.3, OIDC Core 1.0 §9",
+    requirement="The token request has grant_type=authorization_code and the authorize request's redirect_uri, and "
+    "authenticates with client_secret_basic and the right secret, never the secret in the body.",
+)
+def test_token_request_uses_basic_auth_and_the_same_redirect_uri(own_deployment: OwnDeployment) -> None:
+    # A gateway of its own, not warmed up: the shared gateway's warm-up login needs the very client authentication
+    # this check is about, so a gateway that gets it wrong would make the check an error instead of a failure.
+    deployment = own_deployment(own_idp=False, warm_up=False)
+    journal = deployment.journal
+    since = journal.cursor()
+    login = deployment.login(deployment.make_user())
+    authorize_redirect_uri = dict(parse_qsl(urlsplit(login.start.json()["login_url"]).query)).get("redirect_uri")
+    assert authorize_redirect_uri, "the authorize request carries no redirect_uri"
+    requests = journal.entries("token", since=since)
+    assert requests, "the gateway never sent a token request"
+    registration = deployment.gateway.registration
+    assert registration.client_secret is not None, "the gateway's client has no secret"
+    credentials = basic_authorization(registration.client_id, registration.client_secret).partition(" ")[2]
+    for entry in requests:
+        form = entry.get("form") or {}
+        shown = f"token request #{requests.index(entry) + 1} (answered {entry.get('status')})"
+        assert form.get("grant_type") == "authorization_code", f"{shown}: grant_type is {form.get('grant_type')!r}"
+        assert form.get("redirect_uri") == authorize_redirect_uri, (
+            f"{shown}: redirect_uri {form.get('redirect_uri')!r} differs from the authorize request's"
+        )
+        assert not secret_in_body(entry), f"{shown} carries the client secret in its body"
+        assert entry.get("client_auth") == "client_secret_basic", (
+            f"{shown}: the client must authenticate with client_secret_basic, not {entry.get('client_auth')}"
+        )
+        headers = {name.lower(): value for name, value in (entry.get("headers") or {}).items()}
+        assert headers.get("authorization") == f"Basic {redact(credentials)}", (
+            f"{shown}: the HTTP Basic credentials are not the client's id and secret"
+        )
+    assert login.succeeded, f"the login failed: {describe(login.answer)}"
+
+
+@check(
+    "CB-03",
+    level=MUST,
+    ref="RFC 6749 §4.1.2.1",
+    requirement="When the IdP redirects back with error=access_denied, the gateway shows an error, starts no session "
+    "and sends no token request.",
+)
+def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    control.add_fault("authorize_error", user=user.email, error="access_denied")
+    callback = pending_callback(deployment, user)
+    assert callback.params.get("error") == "access_denied", "the IdP did not redirect back with error=access_denied"
+    since = deployment.journal.cursor()
+    answer = callback.client.get(callback.url)
+    assert_refused(answer, "a callback carrying error=access_denied")
+    deployment.journal.assert_none("token", since=since, why="after the IdP answered error=access_denied")
+
+
+@check(
+    "CB-04",
+    level=MUST,
+    ref="RFC 6749 §10.12",
+    requirement="A callback with a forged state is refused and no code is exchanged.",
+    staging=True,
+)
+def test_forged_state_is_refused(deployment: Deployment) -> None:
+    callback = pending_callback(deployment, deployment.make_user())
+    params = callback.params
+    forged = forged_like(params["state"])
+    since = journal_cursor(deployment)
+    answer = callback.client.get(callback.with_params({**params, "state": forged}))
+    assert_refused(answer, "a callback with a forged state (same shape as the real one)")
+    assert_no_token_request(deployment, since, "for a callback with a forged state")
+
+
+@check(
+    "CB-05",
+    level=MUST,
+    ref="RFC 6749 §10.12",
+    requirement="A callback without state is refused and no code is exchanged.",
+    staging=True,
+)
+def test_callback_without_state_is_refused(deployment: Deployment) -> None:
+    callback = pending_callback(deployment, deployment.make_user())
+    params = {name: value for name, value in callback.params.items() if name != "state"}
+    since = journal_cursor(deployment)
+    answer = callback.client.get(callback.with_params(params))
+    assert_refused(answer, "a callback without state")
+    assert_no_token_request(deployment, since, "for a callback without state")
+
+
+@check(
+    "CB-06",
+    level=SHOULD,
+    ref="RFC 9700 §4.2.4",
+    requirement="A state already used by a finished login is refused when it comes back with a fresh valid code.",
+    staging=True,
+)
+def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    first = pending_callback(deployment, user)
+    done = first.client.get(first.url)
+    assert done.is_redirect and sets_session(done), f"the first login failed: {describe(done)}"
+    # the same authorize request again: the IdP (whose session skips the form) issues a fresh code for the same
+    # state, PKCE challenge and nonce, so only the state's single use can stop it
+    again = deployment.idp_login(first.client, first.login_url, user)
+    again_params = dict(parse_qsl(urlsplit(again).query))
+    assert again_params.get("state") == first.params["state"] and again_params.get("code") not in (
+        None,
+        first.params["code"],
+    ), "the IdP did not issue a fresh code for the same state"
+    answer = first.client.get(again)
+    assert_refused(answer, "a used state replayed with a fresh valid code")
+
+
+@check(
+    "CB-07",
+    level=SHOULD,
+    ref="RFC 9700 §2.1",
+    requirement="A callback arriving in a browser that never started the login is refused (state bound to the user "
+    "agent).",
+    staging=True,
+)
+def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
+    callback = pending_callback(deployment, deployment.make_user())
+    other_browser = deployment.client()
+    answer = other_browser.get(callback.url)
+    assert_refused(answer, "a callback sent from a browser that never started the login")
+
+
+@check(
+    "CB-08",
+    level=MUST,
+    ref="RFC 6749 §4.1.2",
+    requirement="The same callback URL replayed gives no second session.",
+    staging=True,
+)
+def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> None:
+    callback = pending_callback(deployment, deployment.make_user())
+    first = callback.client.get(callback.url)
+    assert first.is_redirect and sets_session(first), f"the login failed: {describe(first)}"
+    replay = callback.client.get(callback.url)
+    assert not sets_session(replay), f"the replayed callback handed a session over again: {describe(replay)}"
+
+
+@check(
+    "CB-21",
+    level=MUST,
+    ref="RFC 6749 §5.2",
+    requirement="When the token endpoint answers 500, HTML, bad JSON or invalid_grant, the callback is a clean error "
+    "without a session, and the gateway keeps serving.",
+)
+def test_token_endpoint_failures_are_clean_errors(deployment: Deployment, control: MockControl) -> None:
+    for failure in (SERVER_ERROR, HTML_ANSWER, BAD_JSON, INVALID_GRANT):
+        _, login = failed_exchange_login(deployment, control, failure)
+        assert_refused(login.answer, f"a callback whose code exchange got {failure.name}")
+    user = deployment.make_user()
+    assert deployment.me(deployment.sign_in(user))["email"] == user.email, "a login after the failures went wrong"
+
+
+@check(
+    "CB-22",
+    level=SHOULD,
+    ref="robustness",
+    requirement="When the token endpoint hangs, the callback is still answered within the time budget.",
+)
+def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: MockControl, time_budget: float) -> None:
+    user = deployment.make_user()
+    callback = pending_callback(deployment, user)
+    control.add_fault("delay", endpoint="token", user=user.email, times=None, seconds=None)
+    try:
+        began = time.monotonic()
+        try:
+            answer = callback.client.get(callback.url, timeout=time_budget)
+        except httpx.TimeoutException:
+            raise AssertionError(
+                f"the callback was not answered within the time budget ({time_budget:g} s) while the token endpoint "
+                "hangs"
+            ) from None
+        elapsed = time.monotonic() - began
+    finally:
+        control.clear_faults(user=user.email)
+    assert elapsed <= time_budget, f"the callback took {elapsed:.1f} s (budget {time_budget:g} s)"
+    assert not sets_session(answer), f"a session was handed over without a code exchange: {describe(answer)}"
+
+
+@check(
+    "CB-23",
+    level=MUST,
+    ref="OIDC Core 1.0 §5.3.2",
+    requirement="A login whose userinfo sub differs from the ID token's sub is refused.",
+)
+def test_userinfo_sub_mismatch_is_refused(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    control.add_fault("userinfo_sub_mismatch", user=user.email, times=None)
+    assert_refused(deployment.login(user).answer, "a login whose userinfo sub differs from the ID token's")
+
+
+@check(
+    "CB-24",
+    level=SHOULD,
+    ref="OIDC Core 1.0 §5.7",
+    requirement="A login with email_verified false for an e-mail that already has an account is not linked to that "
+    "account.",
+)
+def test_unverified_email_is_not_linked_to_an_existing_account(deployment: Deployment, control: MockControl) -> None:
+    owner = deployment.make_user()
+    account = deployment.me(deployment.sign_in(owner))
+    claimant = deployment.make_user()
+    claims = {"email": owner.email, "email_verified": False}
+    control.add_fault("id_token", user=claimant.email, times=None, claims=claims)
+    control.add_fault("userinfo_claims", user=claimant.email, times=None, claims=claims)
+    token = deployment.login(claimant).token
+    answer = deployment.gateway.api(USERINFO, token) if token else None
+    if answer is not None and answer.status_code == 200:
+        assert answer.json().get("id") != account.get("id"), (
+            f"another IdP user claiming {owner.email} unverified (email_verified false) was signed in to that "
+            f"e-mail's existing account (id {account.get('id')})"
+        )
+
+
+@check(
+    "CB-25",
+    level=CONTRACT,
+    ref="contract",
+    requirement="The same user logging in with the e-mail in mixed case keeps one account, its e-mail stored "
+    "lower-case.",
+    staging=True,
+)
+def test_mixed_case_email_keeps_one_lower_case_account(deployment: Deployment) -> None:
+    user = deployment.make_user()
+    first = deployment.me(deployment.sign_in(user))
+    renamed = replace(user, email=mixed_case(user.email))
+    deployment.idp.admin.update_user(user.id, email=renamed.email)
+    second = deployment.me(deployment.sign_in(renamed))
+    assert second.get("id") == first.get("id"), (
+        f"after the IdP changed the e-mail's case to {renamed.email} the login went to another account "
+        f"({second.get('id')}, before {first.get('id')})"
+    )
+    assert second.get("email") == user.email.lower(), (
+        f"the account's e-mail must be stored lower-case ({user.email.lower()}); it is {second.get('email')}"
+    )
+
+
+@check(
+    "CB-26",
+    level=MUST,
+    ref="RFC 6749 §10.14",
+    requirement="An error_description holding HTML or script is never reflected unescaped.",
+)
+def test_error_description_is_not_reflected(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    marker = secrets.token_hex(6)
+    payloads = (f"<script>alert('{marker}')</script>", f"<img src=x onerror=alert('{marker}')>")
+    control.add_fault("authorize_error", user=user.email, error="access_denied", description="".join(payloads))
+    callback = pending_callback(deployment, user)
+    assert callback.params.get("error_description", "").startswith("<script>"), "the IdP sent no error_description"
+    first = callback.client.get(callback.url)
+    for answer in gateway_answers(callback.client, first, deployment.gateway.url):
+        if "json" in answer.headers.get("content-type", "").lower():
+            continue
+        reflected = [p for p in payloads if p in answer.text]
+        assert not reflected, f"the IdP's error_description is reflected unescaped: {reflected} in {describe(answer)}"
+
+
+@check(
+    "CB-27",
+    level=CONTRACT,
+    ref="contract",
+    requirement="Once the user is made inactive in the gateway, its login is refused with no session cookie or token "
+    "reaching the browser, and its existing session's API calls answer 401.",
+    staging=True,
+)
+def test_inactive_user_is_refused(deployment: Deployment) -> None:
+    admin_token = deployment.sign_in(deployment.make_user(groups=("admin",)))
+    user = deployment.make_user()
+    session = deployment.sign_in(user)
+    me = deployment.me(session)
+    body = {"email": me["email"], "name": me["name"], "status": "inactive", "groups": me.get("groups") or []}
+    changed = deployment.gateway.api(f"{USERS}/{me['email']}", admin_token, method="PUT", json=body)
+    assert changed.is_success, f"an admin could not make the user inactive: {describe(changed)}"
+    login = deployment.login(user)
+    assert_refused(login.answer, "the login of an inactive user")
+    answer = deployment.gateway.api(USERINFO, session)
+    assert answer.status_code == 401, f"the inactive user's existing session must get 401; got {describe(answer)}"
+
+
+@check(
+    "CB-28",
+    level=MUST,
+    ref="OIDC Core 1.0 §2",
+    requirement="A login whose ID token has no sub is refused, even though userinfo answers one.",
+)
+def test_id_token_without_sub_is_refused(deployment: Deployment, control: MockControl) -> None:
+    user = deployment.make_user()
+    control.add_fault("id_token", user=user.email, times=None, tamper="missing_sub")
+    assert_refused(deployment.login(user).answer, "a login whose ID token has no sub")
+
+
+@check(
+    "CB-29",
+    level=SHOULD,
+    ref="OIDC Core 1.0 §9, RFC 6749 §2.3.1",
+    requirement="After a failed code exchange the gateway never retries with another client authentication method: "
+    "the client secret never goes in a request body.",
+)
+def test_failed_exchange_is_not_retried_with_the_secret_in_the_body(
+    deployment: Deployment, control: MockControl
+) -> None:
+    journal = deployment.journal
+    first = journal.cursor()
+    for failure in (INVALID_GRANT, INVALID_CLIENT, SERVER_ERROR, HTML_ERROR):
+        since = journal.cursor()
+        user, login = failed_exchange_login(deployment, control, failure)
+        assert not login.succeeded, f"the login succeeded although its code exchange got {failure.name}"
+        assert journal.entries("token", since=since, user=user.email), "the gateway never tried to exchange the code"
+        assert_secret_never_in_body(deployment, since, f"after the code exchange got {failure.name}", grace=0.0)
+    assert_secret_never_in_body(deployment, first, "after failed code exchanges", grace=SECRET_IN_BODY_GRACE)
+
+
+@check(
+    "CB-30",
+    level=SHOULD,
+    ref="robustness",
+    requirement="Malformed callbacks (no state, a state not shaped like one, an empty code, 8 KB parameters) get a "
+    "4xx, never a 5xx, and no token request.",
+    staging=True,
+)
+def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deployment) -> None:
+    since = journal_cursor(deployment)
+    user = deployment.make_user()
+    cases: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
+        "no state": lambda p: {"code": p["code"]},
+        "a state not shaped like one": lambda p: {"state": "'; DROP TABLE state; -- <>{}%", "code": p["code"]},
+        "an empty code": lambda p: {"state": p["state"], "code": ""},
+        "an 8 KB state": lambda p: {"state": "s" * 8192, "code": p["code"]},
+        "an 8 KB code": lambda p: {"state": p["state"], "code": "c" * 8192},
+    }
+    for case, malformed in cases.items():
+        callback = pending_callback(deployment, user)
+        before = journal_cursor(deployment)
+        answer = callback.client.get(callback.with_params(malformed(callback.params)))
+        assert 400 <= answer.status_code < 500, f"a callback with {case} must get a 4xx; got {describe(answer)}"
+        assert not sets_session(answer), f"a callback with {case} handed a session over: {describe(answer)}"
+        if before is not None:
+            assert not deployment.journal.entries("token", since=before), f"a callback with {case} was exchanged"
+    assert_no_token_request(deployment, since, "after malformed callbacks")
+
+
+@check(
+    "CB-31",
+    level=SHOULD,
+    ref="robustness",
+    requirement="When the IdP's discovery or JWKS fails between /api/login and the callback, the browser is sent "
+    "back to the app with an error (a redirect), never a bare 5xx.",
+)
+def test_idp_failure_at_callback_sends_the_browser_back(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment(warm_up=False)
+    control = deployment.control
+    gateway_origin = urlsplit(deployment.gateway.url).netloc
+    for endpoint in ("discovery", "jwks"):
+        callback = pending_callback(deployment, deployment.make_user())
+        fault = control.add_fault("respond", endpoint=endpoint, times=None, status=500)
+        try:
+            answer = callback.client.get(callback.url)
+        finally:
+            control.remove_fault(fault)
+        location = answer.headers.get("location", "")
+        assert answer.is_redirect and "error" in dict(parse_qsl(urlsplit(location).query)), (
+            f"when the IdP's {endpoint} fails at the callback, the browser must be sent back with error=; "
+            f"got {describe(answer)}"
+        )
+        target = urlsplit(urljoin(deployment.gateway.url + "/", location)).netloc
+        assert target == gateway_origin, f"the error redirect leaves the app: {describe(answer)}"
+        assert not sets_session(answer), f"a session was handed over: {describe(answer)}"
