@@ -7,9 +7,12 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import uvicorn
@@ -18,6 +21,7 @@ from reference_gateway.errors import ConfigError, IdpError
 from reference_gateway.mutants import MUTANTS, listing
 from reference_gateway.oidc import discovery_url, parse_discovery
 from reference_gateway.settings import Settings, load_settings
+from reference_gateway.store import Store
 
 PROG = "reference-gateway"
 EPILOG = """\
@@ -32,11 +36,81 @@ environment (the reference gateway's own):
   REFGW_MUTANT       comma-separated mutants to switch on (see --list-mutants); never for real use
 access tokens are checked at the IdP's userinfo on every API call (no cache): a revoked
 token is refused at once.
-exit status: 0 stopped, 1 identity provider unusable at start, 2 bad configuration."""
+exit status: 0 stopped, 1 identity provider unusable at start, 2 bad configuration or usage."""
+VARIABLES = (
+    "API_URL",
+    "PORT",
+    "IDP_ISSUER",
+    "IDP_CLIENT_ID",
+    "IDP_CLIENT_SECRET",
+    "IDP_AUDIENCE",
+    "IDP_CUSTOM_SCOPES",
+    "IDP_GROUPS_CLAIM",
+    "ADMIN_USERNAME",
+    "AUDITOR_USERNAME",
+    "URL_TOKEN_EXCHANGE",
+    "REFGW_DATABASE",
+    "REFGW_IDP_TIMEOUT",
+    "REFGW_STATE_TTL",
+    "REFGW_MUTANT",
+)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr with exit status 2; an option that is really a variable says so."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+    def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        """Parse ``argv``; an unknown option named like a variable (``--port``) hints at the variable."""
+        args, unknown = self.parse_known_args(argv)
+        if unknown:
+            hints = variable_hints(unknown)
+            message = f"unrecognized arguments: {' '.join(unknown)}"
+            if hints:
+                message += f"; the gateway is configured by environment variables: {', '.join(hints)}"
+            self.error(message)
+        if args.json and not args.list_mutants:
+            self.error("--json goes with --list-mutants")
+        return args
+
+
+def variable_hints(arguments: Sequence[str]) -> list[str]:
+    """``--port 8010`` → ``PORT=8010``: the variables that option-like arguments mean."""
+    hints = []
+    for index, argument in enumerate(arguments):
+        if not argument.startswith("--"):
+            continue
+        name, equals, value = argument[2:].partition("=")
+        wanted = name.upper().replace("-", "_")
+        variable = next((v for v in VARIABLES if wanted and (v == wanted or v.endswith("_" + wanted))), None)
+        if variable is None:
+            continue
+        following = arguments[index + 1] if index + 1 < len(arguments) else "--"
+        if not equals:
+            value = "..." if following.startswith("--") else following
+        hints.append(f"{variable}={value}")
+    return hints
+
+
+def check_database(database: str) -> None:
+    """Open (and set up) the SQLite database ``REFGW_DATABASE`` names; ``ConfigError`` if it cannot be used."""
+    if database == ":memory:":
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise ConfigError(f"REFGW_DATABASE {database} is a directory, not an SQLite file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"REFGW_DATABASE {database}: the directory {path.parent} does not exist")
+    try:
+        Store(database).close()
+    except sqlite3.DatabaseError as error:
+        raise ConfigError(f"REFGW_DATABASE {database} is not a usable SQLite database: {error}") from None
+
+
+def _parser() -> OneLineParser:
+    parser = OneLineParser(
         prog=PROG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
@@ -79,7 +153,7 @@ def _listen(port: int) -> socket.socket:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the gateway until it is stopped; return the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse(argv)
     if args.list_mutants:
         if args.json:
             print(
@@ -93,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(os.environ)
+        check_database(settings.database)
         sock = _listen(settings.port)
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
