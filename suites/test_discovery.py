@@ -1,0 +1,348 @@
+"""DISC: discovery and keys — how the gateway finds the IdP's endpoints and keys, and lives through their failures.
+
+Logins are driven over HTTP and judged by the gateway's raw answers; what the gateway asked the IdP is read from the
+mock's journal. Discovery and JWKS faults, key rotation, moved endpoints and issuer mismatches cannot be scoped to a
+user, so those checks get a gateway and a mock of their own (global faults go on only once that gateway is up, except
+DISC-07's moved endpoints, which are moved before it starts). DISC-01 and DISC-06 need no global fault.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from hoop_conformance.assertions import assert_refused, assert_status, describe
+from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
+from hoop_conformance.check_fixtures import Figures, OwnDeployment
+from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
+from hoop_conformance.deployment import Deployment, Idp, Journal, Login
+from hoop_conformance.idp.control import MockControl
+from hoop_conformance.users import IdpUser
+from hoop_conformance.waiting import wait_for
+
+RECOVERY_ANSWER_LIMIT = 10.0
+"""Seconds within which the gateway must answer while the IdP's discovery or JWKS fails (checks.md DISC-03/04)."""
+GATEWAY_ENDPOINTS = ("discovery", "jwks", "token", "userinfo", "revoke")
+"""The IdP endpoints only the gateway calls (the browser calls authorize and the login page)."""
+UNSCOPED = frozenset({"discovery", "jwks"})
+"""Endpoints whose journal entries carry no app: counted over the whole mock."""
+MOVED_FIELDS = {"token": "token_endpoint", "userinfo": "userinfo_endpoint", "jwks": "jwks_uri"}
+"""Journal endpoint -> the discovery field that says where the gateway must send it."""
+UNKNOWN_KEY_TAMPERS = {
+    "unknown_key": "signed by a key whose kid is not in the JWKS",
+    "bad_signature": "signed by no JWKS key, under a kid the JWKS publishes",
+}
+"""DISC-06's forgeries: the mock's ``id_token`` tampers, and what each makes of the ID token."""
+API_CALLS = 5
+"""API calls DISC-08 averages over."""
+
+
+def discovery_document(idp: Idp) -> dict[str, Any]:
+    """The IdP's discovery document, as it is served now."""
+    answer = httpx.get(idp.issuer.rstrip("/") + "/.well-known/openid-configuration", trust_env=False, timeout=10.0)
+    answer.raise_for_status()
+    return answer.json()  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A login tried over HTTP while the IdP may be failing: the gateway's answers, and the slowest one."""
+
+    answers: tuple[httpx.Response, ...]
+    slowest: float
+
+    def shown(self) -> str:
+        """The answers, redacted."""
+        return "; ".join(describe(answer) for answer in self.answers)
+
+
+def attempt_login(deployment: Deployment, user: IdpUser, *, limit: float) -> Attempt:
+    """``/api/login``, the IdP's login page, then the callback — stopping at the first step the gateway refuses.
+
+    Each of the gateway's answers must come within ``limit`` seconds, over a connection it does not drop.
+    """
+    client = deployment.client()
+    answers: list[httpx.Response] = []
+    slowest = 0.0
+
+    def ask(url: str, **kwargs: Any) -> httpx.Response:
+        nonlocal slowest
+        began = time.monotonic()
+        try:
+            answer = client.get(url, timeout=limit, **kwargs)
+        except httpx.TimeoutException:
+            raise AssertionError(f"the gateway did not answer {urlsplit(url).path} within {limit:g} s") from None
+        except httpx.TransportError as error:
+            raise AssertionError(f"the gateway dropped {urlsplit(url).path}: {type(error).__name__}") from None
+        slowest = max(slowest, time.monotonic() - began)
+        answers.append(answer)
+        return answer
+
+    start = ask(deployment.gateway.url + LOGIN, params={"redirect": deployment.gateway.landing_url})
+    if start.status_code == 200 and "login_url" in start.json():
+        ask(deployment.idp_login(client, start.json()["login_url"], user))
+    return Attempt(tuple(answers), slowest)
+
+
+def assert_serving(deployment: Deployment, *, limit: float) -> None:
+    """The gateway process is up and its health route answers 200."""
+    process = deployment.gateway.process
+    assert process is None or process.running, f"the gateway exited:\n{deployment.gateway.log_tail()}"
+    assert_status(deployment.gateway.get(HEALTHZ, timeout=limit), 200, "the gateway's health route")
+
+
+def login_url_of(answer: httpx.Response) -> str:
+    """The ``login_url`` of ``/api/login``'s answer, which must be 200 JSON."""
+    assert answer.status_code == 200, f"GET /api/login must answer 200 {{login_url}}; got {describe(answer)}"
+    return str(answer.json()["login_url"])
+
+
+def assert_signs_in(deployment: Deployment, user: IdpUser, what: str) -> None:
+    """A whole login of ``user`` succeeds, and its session is the user's."""
+    try:
+        login = deployment.login(user)
+    except AssertionError as error:
+        raise AssertionError(f"{what}: {error}") from None
+    assert login.succeeded, f"{what}: the login failed; the callback answered {describe(login.answer)}"
+    assert login.token is not None
+    assert deployment.me(login.token)["email"] == user.email, f"{what}: the session is not the user's"
+
+
+def outage_then_recovery(deployment: Deployment, endpoint: str) -> None:
+    """While ``endpoint`` answers 500 a login is answered in time; once it recovers, logins work again."""
+    control = deployment.control
+    fault = control.add_fault("respond", endpoint=endpoint, times=None, status=500, body='{"error":"server_error"}')
+    try:
+        attempt = attempt_login(deployment, deployment.make_user(), limit=RECOVERY_ANSWER_LIMIT)
+    finally:
+        control.remove_fault(fault)
+    assert attempt.slowest <= RECOVERY_ANSWER_LIMIT, (
+        f"while the IdP's {endpoint} failed the gateway took {attempt.slowest:.1f} s to answer "
+        f"(limit {RECOVERY_ANSWER_LIMIT:g} s): {attempt.shown()}"
+    )
+    assert_serving(deployment, limit=RECOVERY_ANSWER_LIMIT)
+    assert_signs_in(deployment, deployment.make_user(), f"once the IdP's {endpoint} recovered (no restart)")
+
+
+def gateway_requests(journal: Journal, since: int) -> Counter[str]:
+    """How many requests the gateway sent to each IdP endpoint since the cursor."""
+    return Counter(
+        {
+            endpoint: len(journal.entries(endpoint, since=since, app_only=endpoint not in UNSCOPED))
+            for endpoint in GATEWAY_ENDPOINTS
+        }
+    )
+
+
+@check(
+    "DISC-01",
+    level=MUST,
+    ref="OIDC Discovery §4.3",
+    requirement="With JumpCloud's issuer (a trailing slash), a full login works.",
+    staging=True,
+)
+def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> None:
+    # A fresh gateway (not warmed up): a gateway that mishandles the slash cannot log anyone in, and the check
+    # must report that as its own failure rather than as the shared gateway's failed start.
+    deployment = own_deployment(own_idp=False, warm_up=False)
+    issuer = deployment.gateway.registration.issuer
+    assert issuer.endswith("/"), f"the check needs an issuer with JumpCloud's trailing slash; it got {issuer}"
+    assert discovery_document(deployment.idp)["issuer"] == issuer, (
+        "the IdP's discovery issuer is not the configured one"
+    )
+    assert_signs_in(deployment, deployment.make_user(), f"with the issuer {issuer}")
+
+
+@check(
+    "DISC-02",
+    level=MUST,
+    ref="OIDC Discovery §4.3",
+    requirement="When the discovery document's issuer differs from the configured one, the gateway sends nobody to "
+    "the IdP, exchanges no code, and answers with an error.",
+)
+def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment(warm_up=False)
+    control = deployment.control
+    user = deployment.make_user()
+    pending = deployment.client()
+    start = deployment.start_login(pending, deployment.gateway.landing_url)
+    assert_status(start, 200, "GET /api/login before the issuer changed")
+    callback_url = deployment.idp_login(pending, start.json()["login_url"], user)
+    control.add_fault("discovery_issuer_mismatch")
+    cursor = deployment.journal.cursor()
+    answer = deployment.start_login(deployment.client(), deployment.gateway.landing_url)
+    assert answer.status_code >= 400 and "login_url" not in answer.text, (
+        "with a discovery issuer that differs from the configured one, /api/login must answer an error and send "
+        f"nobody to the IdP; got {describe(answer)}"
+    )
+    callback = pending.get(callback_url)
+    assert_refused(callback, "a callback while the discovery issuer differs from the configured one")
+    deployment.journal.assert_none("token", since=cursor, why="while the discovery issuer differed")
+
+
+@check(
+    "DISC-03",
+    level=MUST,
+    ref="robustness",
+    requirement="While discovery answers 500 the gateway answers with an error within 10 s and does not crash; "
+    "once discovery recovers, logins work again without a restart.",
+)
+def test_discovery_outage_is_survived(own_deployment: OwnDeployment) -> None:
+    outage_then_recovery(own_deployment(warm_up=False), "discovery")
+
+
+@check(
+    "DISC-04",
+    level=MUST,
+    ref="robustness",
+    requirement="While the JWKS answers 500 the gateway answers with an error within 10 s and does not crash; "
+    "once the JWKS recovers, logins work again without a restart.",
+)
+def test_jwks_outage_is_survived(own_deployment: OwnDeployment) -> None:
+    outage_then_recovery(own_deployment(warm_up=False), "jwks")
+
+
+@check(
+    "DISC-05",
+    level=MUST,
+    ref="OIDC Core 1.0 §10.1.1",
+    requirement="After the IdP rotates its signing key (a new kid, the old key gone), new logins succeed without "
+    "a restart.",
+)
+def test_new_logins_succeed_after_key_rotation(own_deployment: OwnDeployment) -> None:
+    deployment = own_deployment(warm_up=False)
+    control = deployment.control
+    assert_signs_in(deployment, deployment.make_user(), "before the key rotation")
+    old = control.signing_keys()["signing"]
+    new = control.rotate_keys(keep_old=False)
+    assert old not in control.signing_keys()["kids"], "the mock kept the old key"
+    assert_signs_in(deployment, deployment.make_user(), f"after the IdP rotated its signing key ({old} -> {new})")
+
+
+@check(
+    "DISC-06",
+    level=MUST,
+    ref="OIDC Core 1.0 §3.1.3.7-6",
+    requirement="An ID token signed by a key that is not in the IdP's JWKS is rejected.",
+)
+def test_id_token_signed_by_an_unknown_key_is_rejected(deployment: Deployment, control: MockControl) -> None:
+    # The tampers are scoped to the check's users, so the worker's shared gateway serves (a refetch of the JWKS on
+    # an unknown kid disturbs nobody). Two forgeries: a key whose kid the JWKS lacks, and a signature that no JWKS
+    # key made under a kid the JWKS publishes (the mock's closest to a foreign key claiming a published kid).
+    for tamper, what in UNKNOWN_KEY_TAMPERS.items():
+        user = deployment.make_user()
+        control.add_fault("id_token", user=user.email, times=None, tamper=tamper)
+        login = deployment.login(user)
+        assert_refused(login.answer, f"a login whose ID token is {what}")
+
+
+@check(
+    "DISC-07",
+    level=MUST,
+    ref="OIDC Discovery §3",
+    requirement="When the IdP's endpoints live at non-default paths, the gateway uses the discovered ones, at login "
+    "and on the API.",
+)
+def test_discovered_endpoints_are_used(own_deployment: OwnDeployment) -> None:
+    def move_endpoints(idp: Idp) -> None:
+        assert idp.control is not None
+        idp.control.add_fault("move_endpoints")
+
+    deployment = own_deployment(warm_up=False, before_start=move_endpoints)
+    document = discovery_document(deployment.idp)
+    journal, user, client = deployment.journal, deployment.make_user(), deployment.client()
+    cursor = journal.cursor()
+    start = deployment.start_login(client, deployment.gateway.landing_url)
+    login_url = login_url_of(start)
+    assert login_url.startswith(document["authorization_endpoint"] + "?"), (
+        f"the login URL must be at the discovered authorization endpoint {document['authorization_endpoint']}; "
+        f"it is at {urlsplit(login_url)._replace(query='').geturl()}"
+    )
+    callback_url = deployment.idp_login(client, login_url, user)
+    login = Login(client=client, start=start, callback_url=callback_url, answer=client.get(callback_url))
+    assert login.succeeded, f"with the endpoints moved, the login failed: {describe(login.answer)}"
+    api_cursor = journal.cursor()
+    assert_status(deployment.gateway.api(USERINFO, login.token), 200, "an API call with the endpoints moved")
+    assert journal.entries("userinfo", since=api_cursor), "the API call never reached the discovered userinfo"
+    for endpoint, field in MOVED_FIELDS.items():
+        expected = urlsplit(document[field]).path
+        wrong = [e for e in journal.entries(endpoint, since=cursor, app_only=False) if e["path"] != expected]
+        assert not wrong, (
+            f"the gateway sent {endpoint} requests to {sorted({e['path'] for e in wrong})}, not to the discovered "
+            f"{document[field]}"
+        )
+
+
+@check(
+    "DISC-08",
+    level=INFO,
+    ref="—",
+    requirement="The IdP requests the gateway makes per login and per API call.",
+    staging=True,
+)
+def test_idp_requests_per_login_and_api_call(deployment: Deployment, journal: Journal, figures: Figures) -> None:
+    user = deployment.make_user()
+    cursor = journal.cursor()
+    token = deployment.sign_in(user)
+    per_login = gateway_requests(journal, cursor)
+    cursor = journal.cursor()
+    for _ in range(API_CALLS):
+        assert deployment.me(token)["email"] == user.email
+    per_call = gateway_requests(journal, cursor)
+    figures.record("IdP requests per login", per_login.total())
+    figures.record("IdP requests per API call", per_call.total() / API_CALLS)
+    for endpoint in GATEWAY_ENDPOINTS:
+        figures.record(f"{endpoint} requests per login", per_login[endpoint])
+        figures.record(f"{endpoint} requests per API call", per_call[endpoint] / API_CALLS)
+    assert per_login["token"] >= 1, "the journal shows no token request for a login that succeeded"
+
+
+@check(
+    "DISC-09",
+    level=SHOULD,
+    ref="robustness",
+    requirement="When discovery hangs as a login starts, /api/login still answers (an error) within the time budget "
+    "and the gateway keeps serving other requests.",
+)
+def test_hanging_discovery_does_not_hang_the_gateway(own_deployment: OwnDeployment, time_budget: float) -> None:
+    deployment = own_deployment(warm_up=False)
+    control, journal = deployment.control, deployment.journal
+    user = deployment.make_user()
+    token = deployment.sign_in(user)
+    starter = deployment.client()
+    cursor = journal.cursor()
+    control.add_fault("delay", endpoint="discovery", times=None, seconds=None)
+    began = time.monotonic()
+
+    def start_login() -> httpx.Response:
+        return starter.get(
+            deployment.gateway.url + LOGIN, params={"redirect": deployment.gateway.landing_url}, timeout=time_budget
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pending: Future[httpx.Response] = pool.submit(start_login)
+            wait_for(
+                lambda: pending.done() or journal.entries("discovery", since=cursor, app_only=False),
+                timeout=time_budget,
+                message="the login's discovery request reaching the IdP",
+            )
+            assert_serving(deployment, limit=time_budget)
+            api = deployment.gateway.api(USERINFO, token, timeout=time_budget)
+            assert api.status_code < 500, f"while discovery hangs an API call failed: {describe(api)}"
+            try:
+                answer = pending.result()
+            except httpx.TimeoutException:
+                raise AssertionError(
+                    f"/api/login was not answered within the time budget ({time_budget:g} s) while discovery hangs"
+                ) from None
+        finally:
+            control.clear_faults()
+    elapsed = time.monotonic() - began
+    assert elapsed <= time_budget, f"/api/login took {elapsed:.1f} s (budget {time_budget:g} s): {describe(answer)}"
