@@ -25,7 +25,7 @@ from hoop_conformance.assertions import assert_refused, describe, redact, redact
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
-from hoop_conformance.deployment import Deployment
+from hoop_conformance.deployment import Deployment, Login
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
@@ -140,7 +140,7 @@ def page_of(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
 
 
-def failed_exchange_login(deployment: Deployment, control: MockControl, failure: Failure) -> tuple[IdpUser, Any]:
+def failed_exchange_login(deployment: Deployment, control: MockControl, failure: Failure) -> tuple[IdpUser, Login]:
     """A login of a new user whose code exchange the token endpoint fails with ``failure`` (every time)."""
     user = deployment.make_user()
     control.add_fault("respond", endpoint="token", user=user.email, times=None, **failure.params())
@@ -193,8 +193,7 @@ def assert_secret_never_in_body(deployment: Deployment, since: int, why: str, *,
     staging=True,
 )
 def test_browser_login_lands_on_the_requested_page_signed_in(page: Page, deployment: Deployment) -> None:
-    token_hex = uuid.uuid4().hex[:10]
-    user = deployment.make_user(email=f"Conformance.CB01.{token_hex}@Example.TEST")
+    user = deployment.make_user(email=f"Conformance.CB01.{uuid.uuid4().hex[:10]}@Example.TEST")
     final_url = browser_login(page, deployment, user)
     landing = deployment.gateway.landing_url
     assert page_of(final_url) == page_of(landing), (
@@ -230,9 +229,9 @@ def test_token_request_uses_basic_auth_and_the_same_redirect_uri(own_deployment:
     registration = deployment.gateway.registration
     assert registration.client_secret is not None, "the gateway's client has no secret"
     credentials = basic_authorization(registration.client_id, registration.client_secret).partition(" ")[2]
-    for entry in requests:
+    for number, entry in enumerate(requests, start=1):
         form = entry.get("form") or {}
-        shown = f"token request #{requests.index(entry) + 1} (answered {entry.get('status')})"
+        shown = f"token request #{number} (answered {entry.get('status')})"
         assert form.get("grant_type") == "authorization_code", f"{shown}: grant_type is {form.get('grant_type')!r}"
         assert form.get("redirect_uri") == authorize_redirect_uri, (
             f"{shown}: redirect_uri {form.get('redirect_uri')!r} differs from the authorize request's"
@@ -314,11 +313,9 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
     # the same authorize request again: the IdP (whose session skips the form) issues a fresh code for the same
     # state, PKCE challenge and nonce, so only the state's single use can stop it
     again = deployment.idp_login(first.client, first.login_url, user)
-    again_params = dict(parse_qsl(urlsplit(again).query))
-    assert again_params.get("state") == first.params["state"] and again_params.get("code") not in (
-        None,
-        first.params["code"],
-    ), "the IdP did not issue a fresh code for the same state"
+    fresh = dict(parse_qsl(urlsplit(again).query))
+    assert fresh.get("state") == first.params["state"], "the IdP did not send the same state back"
+    assert fresh.get("code") and fresh["code"] != first.params["code"], "the IdP did not issue a fresh code"
     answer = first.client.get(again)
     assert_refused(answer, "a used state replayed with a fresh valid code")
 
