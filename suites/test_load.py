@@ -330,18 +330,19 @@ def test_failing_userinfo_under_load_never_lets_a_call_through(deployment: Deplo
     checks: dict[str, list[dict[str, Any]]] = {}
     for entry in deployment.journal.entries("userinfo", since=cursor):
         checks.setdefault(str(entry["user_email"]).lower(), []).append(entry)
-    failed_checks, let_through, server_errors = 0, [], []
+    met_failure, let_through, server_errors = 0, [], []
     for email, made in calls.items():
         for call in made:
+            # The userinfo requests of this call (the session's calls are sequential); a retry that succeeded
+            # makes the check a success, so only the last answer decides.
             during = [e for e in checks.get(email, []) if call.started <= e["time"] <= call.ended]
-            failed = bool(during) and during[-1]["status"] != 200
-            failed_checks += failed
-            if failed and call.status == 200:
+            met_failure += any(e["status"] != 200 for e in during)
+            if during and during[-1]["status"] != 200 and call.status == 200:
                 let_through.append(f"{call.shown} after userinfo answered {during[-1]['status']}")
             if call.status >= 500:
                 server_errors.append(call.shown)
-    assert failed_checks >= API_SESSIONS // 2, (
-        f"only {failed_checks} API calls met a failing userinfo check (one per session was planned): the gateway "
+    assert met_failure >= API_SESSIONS // 2, (
+        f"only {met_failure} API calls met a failing userinfo answer (one per session was planned): the gateway "
         "did not validate its sessions at userinfo on these calls"
     )
     assert not let_through, (
