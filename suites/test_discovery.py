@@ -43,13 +43,6 @@ API_CALLS = 5
 """API calls DISC-08 averages over."""
 
 
-def discovery_document(idp: Idp) -> dict[str, Any]:
-    """The IdP's discovery document, as it is served now."""
-    answer = httpx.get(idp.issuer.rstrip("/") + "/.well-known/openid-configuration", trust_env=False, timeout=10.0)
-    answer.raise_for_status()
-    return answer.json()  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
 class Attempt:
     """A login tried over HTTP while the IdP may be failing: the gateway's answers, and the slowest one."""
@@ -153,9 +146,7 @@ def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> No
     deployment = own_deployment(own_idp=False, warm_up=False)
     issuer = deployment.gateway.registration.issuer
     assert issuer.endswith("/"), f"the check needs an issuer with JumpCloud's trailing slash; it got {issuer}"
-    assert discovery_document(deployment.idp)["issuer"] == issuer, (
-        "the IdP's discovery issuer is not the configured one"
-    )
+    assert deployment.idp.discovery()["issuer"] == issuer, "the IdP's discovery issuer is not the configured one"
     assert_signs_in(deployment, deployment.make_user(), f"with the issuer {issuer}")
 
 
@@ -257,7 +248,7 @@ def test_discovered_endpoints_are_used(own_deployment: OwnDeployment) -> None:
         idp.control.add_fault("move_endpoints")
 
     deployment = own_deployment(warm_up=False, before_start=move_endpoints)
-    document = discovery_document(deployment.idp)
+    document = deployment.idp.discovery()
     journal, user, client = deployment.journal, deployment.make_user(), deployment.client()
     cursor = journal.cursor()
     start = deployment.start_login(client, deployment.gateway.landing_url)

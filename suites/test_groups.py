@@ -17,7 +17,6 @@ from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import ADMIN_ONLY_PROBE, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
 from hoop_conformance.deployment import Deployment
-from hoop_conformance.idp.api import IdpApiError
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.users import IdpUser
 
@@ -30,16 +29,6 @@ AUDITOR_GROUP = "auditor"
 def fresh_group(label: str) -> str:
     """A group name no other check uses."""
     return f"{label}-{uuid.uuid4().hex[:10]}"
-
-
-def bound_group(deployment: Deployment, name: str) -> str:
-    """The id of group ``name``, bound to the deployment's app (a concurrent creation of the same name is tolerated)."""
-    try:
-        return deployment.idp.admin.bound_group(name, deployment.app_id)
-    except IdpApiError as error:
-        if error.status != 409:
-            raise
-        return deployment.idp.admin.bound_group(name, deployment.app_id)
 
 
 def gateway_groups(deployment: Deployment, token: str) -> list[str]:
@@ -102,7 +91,7 @@ def test_group_added_at_the_idp_appears_on_next_login(deployment: Deployment) ->
     first, added = fresh_group("kept"), fresh_group("added")
     user = deployment.make_user(groups=(first,))
     assert_groups(deployment, deployment.sign_in(user), [first], "before the change at the IdP")
-    deployment.idp.admin.add_member(bound_group(deployment, added), user.id)
+    deployment.idp.admin.add_member(deployment.idp.admin.bound_group(added, deployment.app_id), user.id)
     assert_groups(deployment, deployment.sign_in(user), [first, added], "after a group was added at the IdP")
 
 
@@ -117,7 +106,7 @@ def test_group_removed_at_the_idp_disappears_on_next_login(deployment: Deploymen
     kept, removed = fresh_group("kept"), fresh_group("removed")
     user = deployment.make_user(groups=(kept, removed))
     assert_groups(deployment, deployment.sign_in(user), [kept, removed], "before the change at the IdP")
-    deployment.idp.admin.remove_member(bound_group(deployment, removed), user.id)
+    deployment.idp.admin.remove_member(deployment.idp.admin.bound_group(removed, deployment.app_id), user.id)
     assert_groups(deployment, deployment.sign_in(user), [kept], "after a group was removed at the IdP")
 
 
@@ -195,7 +184,7 @@ def test_unusual_group_names_are_kept_exactly(deployment: Deployment) -> None:
     staging=True,
 )
 def test_idp_admin_group_grants_admin_routes(deployment: Deployment) -> None:
-    bound_group(deployment, ADMIN_GROUP)
+    deployment.idp.admin.bound_group(ADMIN_GROUP, deployment.app_id)
     token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"), ADMIN_GROUP)))
     assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "a member of admin on the admin-only route")
 
@@ -208,7 +197,7 @@ def test_idp_admin_group_grants_admin_routes(deployment: Deployment) -> None:
     staging=True,
 )
 def test_admin_removed_at_the_idp_loses_admin_routes(deployment: Deployment) -> None:
-    admin_group = bound_group(deployment, ADMIN_GROUP)
+    admin_group = deployment.idp.admin.bound_group(ADMIN_GROUP, deployment.app_id)
     user = deployment.make_user(groups=(fresh_group("staff"), ADMIN_GROUP))
     token = deployment.sign_in(user)
     assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "a member of admin, before the change")
@@ -227,7 +216,7 @@ def test_admin_removed_at_the_idp_loses_admin_routes(deployment: Deployment) -> 
     staging=True,
 )
 def test_auditor_group_grants_auditor_routes_only(deployment: Deployment) -> None:
-    bound_group(deployment, AUDITOR_GROUP)
+    deployment.idp.admin.bound_group(AUDITOR_GROUP, deployment.app_id)
     token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"), AUDITOR_GROUP)))
     assert_status(deployment.gateway.api(AUDITOR_PROBE, token), 200, "a member of auditor on the auditor route")
     assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 403, "a member of auditor on the admin-only route")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import ssl
 import statistics
 import time
 import uuid
@@ -121,17 +120,15 @@ def finish_login(deployment: Deployment, pending: Pending) -> Session:
 
 
 class Jars:
-    """Cookie jars ("browsers") for HTTP-driven logins, closed together; they share one TLS context (httpx makes
-    one per client otherwise, which costs more than a login)."""
+    """Cookie jars ("browsers") for HTTP-driven logins, closed together."""
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
-        self.tls = ssl.create_default_context()
         self._clients: list[httpx.Client] = []
 
     def new(self) -> httpx.Client:
         """A fresh cookie jar."""
-        client = self._gateway.client(verify=self.tls)
+        client = self._gateway.client()
         self._clients.append(client)
         return client
 
@@ -449,20 +446,19 @@ def resident_memory(gateway: Gateway) -> int:
     return total
 
 
-def one_login(deployment: Deployment, user: IdpUser, tls: ssl.SSLContext) -> str:
+def one_login(deployment: Deployment, user: IdpUser) -> str:
     """An HTTP-driven login in a cookie jar of its own, closed afterwards; '' when it succeeded, else why not."""
-    with deployment.gateway.client(verify=tls) as client:
+    with deployment.gateway.client() as client:
         session = finish_login(deployment, start_login(deployment, Session(user, group=""), client))
     return session.failure if session.token is None else ""
 
 
 def log_in_many(deployment: Deployment, users: Sequence[IdpUser], count: int) -> None:
     """``count`` HTTP-driven logins of ``users`` in turn (each user's first login alone); all must succeed."""
-    tls = ssl.create_default_context()
     with ThreadPoolExecutor(LEAK_WORKERS) as pool:
         order = [users[i % len(users)] for i in range(count)]
-        failures = list(pool.map(lambda u: one_login(deployment, u, tls), order[: len(users)]))
-        failures += pool.map(lambda u: one_login(deployment, u, tls), order[len(users) :])
+        failures = list(pool.map(lambda u: one_login(deployment, u), order[: len(users)]))
+        failures += pool.map(lambda u: one_login(deployment, u), order[len(users) :])
     failed = [f for f in failures if f]
     assert not failed, f"{len(failed)} of {count} logins failed: {failed[:3]}"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
@@ -21,7 +20,7 @@ from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO
-from hoop_conformance.deployment import Deployment, Idp
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_login import log_in
 from hoop_conformance.waiting import wait_for
 
@@ -44,13 +43,6 @@ CUSTOM_SCOPES = ("hoop.read", "hoop.audit")
 """Scopes LOGIN-09 configures the gateway (and allows the IdP app) to ask for."""
 SIGN_IN = re.compile(r"^\s*(sign|log)[ -]?in\b", re.IGNORECASE)
 """A landing page's control that starts a login, when the page does not start one by itself."""
-
-
-def discovery_document(idp: Idp) -> dict[str, Any]:
-    """The IdP's discovery document, as it is served now."""
-    answer = httpx.get(idp.issuer.rstrip("/") + "/.well-known/openid-configuration", trust_env=False, timeout=10.0)
-    answer.raise_for_status()
-    return answer.json()  # type: ignore[no-any-return]
 
 
 def login_url_of(answer: httpx.Response) -> str:
@@ -111,7 +103,7 @@ def api_origin(deployment: Deployment) -> tuple[str, str, int]:
 def test_api_login_answers_the_authorization_url(own_deployment: OwnDeployment) -> None:
     # A fresh gateway: one that does not answer {login_url} fails the shared gateway's first login before this check.
     deployment = own_deployment(own_idp=False, warm_up=False)
-    endpoint = discovery_document(deployment.idp)["authorization_endpoint"]
+    endpoint = deployment.idp.discovery()["authorization_endpoint"]
     login_url = login_url_of(deployment.start_login(deployment.client(), deployment.gateway.landing_url))
     at = urlsplit(login_url)._replace(query="", fragment="").geturl()
     assert at == endpoint, f"the login URL must be at the discovered authorization endpoint {endpoint}; it is at {at}"

@@ -36,7 +36,7 @@ FORGED_ISSUER = "https://idp.attacker.example/"
 
 def idp_userinfo_status(deployment: Deployment, token: str) -> int:
     """How the IdP's own userinfo endpoint answers ``token`` (to prove a check's setup)."""
-    url = deployment.discovery()["userinfo_endpoint"]
+    url = deployment.idp.discovery()["userinfo_endpoint"]
     headers = {"Authorization": f"Bearer {token}"}
     return httpx.get(url, headers=headers, trust_env=False, timeout=10.0).status_code
 
@@ -117,7 +117,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
     token = deployment.sign_in(user)
     assert deployment.me(token)["email"] == user.email
     revoked = httpx.post(
-        deployment.discovery()["revocation_endpoint"],
+        deployment.idp.discovery()["revocation_endpoint"],
         auth=(deployment.app["client_id"], deployment.app["client_secret"]),
         data={"token": token, "token_type_hint": "access_token"},
         trust_env=False,
@@ -332,7 +332,7 @@ def test_token_check_cost(deployment: Deployment, figures: Figures) -> None:
     if since is not None:
         calls = deployment.journal.entries("userinfo", since=since, user=user.email)
         figures.record("userinfo calls per API call", len(calls) / rounds)
-    url, bearer = deployment.discovery()["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
+    url, bearer = deployment.idp.discovery()["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
     with httpx.Client(trust_env=False, timeout=10.0) as idp:
         idp_times = [timed(lambda: idp.get(url, headers=bearer).raise_for_status()) for _ in range(rounds)]
     api, direct = statistics.median(api_times), statistics.median(idp_times)
