@@ -62,3 +62,33 @@ def wait_until_none(predicate: str, *, timeout: float = 15.0) -> None:
     except AssertionError:
         left = "\n".join(f"{p.pid} (ppid {p.ppid}, sid {p.sid}): {p.command}" for p in living(predicate))
         raise AssertionError(f"processes left behind:\n{left}") from None
+
+
+def descendants(root: int) -> list[ProcessInfo]:
+    """Every running process below ``root`` (zombies left out)."""
+    children: dict[int, list[ProcessInfo]] = {}
+    for process in processes():
+        children.setdefault(process.ppid, []).append(process)
+    found: list[ProcessInfo] = []
+    queue = [root]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            queue.append(child.pid)
+            if child.state != "Z":
+                found.append(child)
+    return found
+
+
+def still_running(recorded: list[ProcessInfo]) -> list[ProcessInfo]:
+    """Those of ``recorded`` still running (the same pid with the same command line, not a zombie)."""
+    wanted = {(p.pid, p.command) for p in recorded}
+    return [p for p in processes() if (p.pid, p.command) in wanted and p.state != "Z"]
+
+
+def wait_all_gone(recorded: list[ProcessInfo], *, timeout: float = 15.0) -> None:
+    """Wait until none of ``recorded`` runs; fail naming the ones left."""
+    try:
+        wait_for(lambda: not still_running(recorded), timeout=timeout, message="every process gone")
+    except AssertionError:
+        left = "\n".join(f"{p.pid} (ppid {p.ppid}, sid {p.sid}): {p.command}" for p in still_running(recorded))
+        raise AssertionError(f"processes left behind:\n{left}") from None

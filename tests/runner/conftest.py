@@ -1,0 +1,30 @@
+"""Fixtures for the tests of ``./run``: the real script, set up once per worker."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.runner.place import REPO, RUN, run_environment
+
+SETUP_TIMEOUT = 900
+"""Seconds for a first ``./run mock`` on a fresh clone: ./run's own environment, then tox's ``mock`` one."""
+
+
+@pytest.fixture(scope="session")
+def run_ready() -> Path:
+    """``./run`` with its own environment and tox's ``mock`` one ready (``./run mock --help`` once)."""
+    result = subprocess.run(
+        [str(RUN), "mock", "--help"],
+        cwd=REPO,
+        env=run_environment(),
+        capture_output=True,
+        text=True,
+        timeout=SETUP_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("usage: mock-idp"), "the argument reached the mock"
+    return RUN
