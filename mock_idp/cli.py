@@ -150,6 +150,8 @@ def parse_user(spec: str) -> SeedUser:
 def check_ready_file(path: Path) -> None:
     """Refuse a ready file that cannot be written, before anything listens."""
     parent = path.parent
+    if "\0" in str(path):
+        raise UsageError(f"--ready-file {str(path)!r} is not a valid file name")
     if path.is_dir():
         raise UsageError(f"--ready-file {path} is a directory; name a file in it")
     if not parent.exists():
@@ -284,6 +286,12 @@ def _gateway_exports(info: dict[str, Any]) -> list[str]:
     return lines
 
 
+def error_line(error: Exception) -> str:
+    """The one line an error is shown as: control characters in it (from a file name, a value) escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(error))
+    return f"{PROG}: {text}"
+
+
 class StopSignals:
     """SIGINT and SIGTERM stop the mock: a running server finishes its requests, anything earlier just ends.
 
@@ -318,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         signals.server = Server(config.settings)
         signals.server.run(announce)
     except MockIdpError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     except Stopped:
         pass

@@ -33,6 +33,21 @@ def check_fields(instance: Any) -> None:
         hint = hints[field.name]
         if not matches(value, hint):
             raise SettingsError(f"{field.name} must be {expected(hint)}, not {describe(value)}")
+        if not _is_text(value):
+            raise SettingsError(f"{field.name} holds characters that are not text (undecodable bytes?): {value!r}")
+
+
+def _is_text(value: Any) -> bool:
+    """Whether every string in ``value`` can be written as UTF-8 (no lone surrogates from undecodable bytes)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, tuple):
+        return all(_is_text(element) for element in value)
+    return True
 
 
 def matches(value: Any, hint: Any) -> bool:

@@ -106,10 +106,11 @@ def write_ready_file(path: Path, info: dict[str, Any]) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(info, handle)
         os.replace(tmp, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
+    except (OSError, ValueError) as error:
+        with contextlib.suppress(OSError, ValueError):
             tmp.unlink()
-        raise SettingsError(f"--ready-file {path}: cannot write it: {error.strerror or error}") from None
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise SettingsError(f"--ready-file {path}: cannot write it: {reason}") from None
 
 
 class Server:

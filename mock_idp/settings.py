@@ -214,6 +214,8 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as error:
         raise SettingsError(f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError:  # a NUL in the name
+        raise SettingsError(f"cannot read {str(path)!r}: not a valid file name") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -60,7 +60,7 @@ class OneLineParser(argparse.ArgumentParser):
     """Usage errors are one line on stderr with exit status 2; an option that is really a variable says so."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: {printable(message)} (see --help)\n")
 
     def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
         """Parse ``argv``; an unknown option named like a variable (``--port``) hints at the variable."""
@@ -74,6 +74,16 @@ class OneLineParser(argparse.ArgumentParser):
         if args.json and not args.list_mutants:
             self.error("--json goes with --list-mutants")
         return args
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (from an argument or a variable) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def fail(error: Exception) -> None:
+    """Print ``error`` as the one line of a failed start."""
+    print(f"{PROG}: {printable(str(error))}", file=sys.stderr)
 
 
 def variable_hints(arguments: Sequence[str]) -> list[str]:
@@ -99,14 +109,18 @@ def check_database(database: str) -> None:
     if database == ":memory:":
         return
     path = Path(database)
-    if path.is_dir():
-        raise ConfigError(f"REFGW_DATABASE {database} is a directory, not an SQLite file")
-    if not path.parent.is_dir():
-        raise ConfigError(f"REFGW_DATABASE {database}: the directory {path.parent} does not exist")
     try:
+        database.encode("utf-8")
+        if path.is_dir():
+            raise ConfigError(f"REFGW_DATABASE {database} is a directory, not an SQLite file")
+        if not path.parent.is_dir():
+            raise ConfigError(f"REFGW_DATABASE {database}: the directory {path.parent} does not exist")
         Store(database).close()
     except sqlite3.DatabaseError as error:
         raise ConfigError(f"REFGW_DATABASE {database} is not a usable SQLite database: {error}") from None
+    except (OSError, ValueError) as error:  # a name too long, with a NUL, or not text
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not a valid file name"
+        raise ConfigError(f"REFGW_DATABASE {database!r}: {reason}") from None
 
 
 def _parser() -> OneLineParser:
@@ -170,13 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_database(settings.database)
         sock = _listen(settings.port)
     except ConfigError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
+        fail(error)
         return 2
     try:
         check_idp(settings)
     except IdpError as error:
         sock.close()
-        print(f"{PROG}: {error}", file=sys.stderr)
+        fail(error)
         return 1
     from reference_gateway.app import create_app  # after the checks: a config error needs no app
 

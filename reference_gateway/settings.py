@@ -72,7 +72,10 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 
 def _http_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
     try:
@@ -101,7 +104,7 @@ def _port(env: Mapping[str, str]) -> int:
     raw = env.get("PORT", "").strip()
     if not raw:
         return DEFAULT_PORT
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise ConfigError(f"PORT must be a TCP port number (1-65535), got {raw!r}")
     return int(raw)
 

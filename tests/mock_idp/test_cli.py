@@ -172,6 +172,17 @@ def test_bad_flag_values(args: list[str], expected: str) -> None:
     assert_one_line_error(run(*args), expected)
 
 
+def test_an_undecodable_argument_is_one_line() -> None:
+    result = subprocess.run(
+        [*map(os.fsencode, CLI), b"--client-id", b"caf\xe9"], capture_output=True, timeout=30, stdin=subprocess.DEVNULL
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 2 and "Traceback" not in stderr
+    assert stderr.strip().splitlines() == [
+        "mock-idp: client_id holds characters that are not text (undecodable bytes?): 'caf\\udce9'"
+    ]
+
+
 def test_port_in_use() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
