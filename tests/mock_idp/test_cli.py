@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,6 +59,25 @@ def start(started: list[subprocess.Popen[bytes]], output: Path, *args: str) -> s
         )
     started.append(process)
     return process
+
+
+def ready_info(ready: Path, *, timeout: float = 20) -> dict[str, Any]:
+    """The ready file's description, once the mock wrote it."""
+
+    def read() -> dict[str, Any] | None:
+        return json.loads(ready.read_text()) if ready.exists() else None
+
+    return wait_for(read, timeout=timeout, message="the ready file")
+
+
+def banner_of(output: Path, *, timeout: float = 20) -> str:
+    """The mock's whole banner, once printed."""
+
+    def read() -> str | None:
+        text = output.read_text()
+        return text if "Stop it with" in text else None
+
+    return wait_for(read, timeout=timeout, message="the banner")
 
 
 def settings_file(path: Path, text: str) -> str:
@@ -210,7 +230,7 @@ def test_ready_file_describes_the_running_mock(tmp_path: Path, started: list[sub
         "--user",
         "ann@example.test:pw:Ops",
     )
-    info = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), timeout=20, message="the ready file")
+    info = ready_info(ready)
     assert stat.S_IMODE(os.stat(ready).st_mode) == 0o600
     assert info["issuer"] == info["base_url"] + "/"
     assert info["admin_key"] == "cli-admin-key"
@@ -219,7 +239,7 @@ def test_ready_file_describes_the_running_mock(tmp_path: Path, started: list[sub
     discovery = httpx.get(f"{info['issuer']}.well-known/openid-configuration").json()
     assert discovery["issuer"] == info["issuer"]
 
-    banner = wait_for(lambda: "Stop it with" in output.read_text() and output.read_text(), timeout=10, message="banner")
+    banner = banner_of(output)
     assert "cli-secret-value" not in banner and "cli-admin-key" not in banner, "secrets go to the ready file only"
     assert "(in the ready file)" in banner
 
@@ -238,7 +258,7 @@ def test_banner_shows_what_a_person_needs(tmp_path: Path, started: list[subproce
         "--admin-key",
         "person-admin-key",
     )
-    banner = wait_for(lambda: "Stop it with" in output.read_text() and output.read_text(), timeout=20, message="banner")
+    banner = banner_of(output)
     assert "Mock JumpCloud is listening." in banner
     issuer = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("issuer"))
     assert issuer.startswith("http://127.0.0.1:") and issuer.endswith("/")
@@ -266,7 +286,7 @@ def test_banner_of_a_settings_file_names_totp_users_and_public_clients(
         '[[users]]\nemail = "bob@example.test"\npassword = "pw"\ntotp_secret = "JBSWY3DPEHPK3PXP"\n',
     )
     start(started, output, "--port", "0", "--config", config)
-    banner = wait_for(lambda: "Stop it with" in output.read_text() and output.read_text(), timeout=20, message="banner")
+    banner = banner_of(output)
     assert "TOTP secret JBSWY3DPEHPK3PXP" in banner
     assert "None" not in banner, "a public client's secret is not printed as None"
     assert "IDP_CLIENT_SECRET" not in banner and "a public client has no secret" in banner
@@ -281,7 +301,7 @@ def test_a_signal_stops_the_mock_quietly_and_completely(
     ready = tmp_path / "ready.json"
     output = tmp_path / "out.txt"
     process = start(started, output, "--port", "0", "--ready-file", str(ready))
-    info = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), timeout=20, message="the ready file")
+    info = ready_info(ready)
     process.send_signal(stop)
     assert process.wait(timeout=10) == 0, "stopping is not a failure"
     assert "Traceback" not in output.read_text() and "Error" not in output.read_text()
@@ -296,7 +316,7 @@ def test_settings_file_port_is_honoured(tmp_path: Path, started: list[subprocess
     config.write_text(f'port = {port}\nadmin_key = "toml-key"\n[[apps]]\nclient_id = "toml-client"\n')
     ready = tmp_path / "ready.json"
     start(started, tmp_path / "out.txt", "--config", str(config), "--ready-file", str(ready))
-    info = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), timeout=20, message="the ready file")
+    info = ready_info(ready)
     assert info["base_url"] == f"http://127.0.0.1:{port}"
     assert info["admin_key"] == "toml-key"
     assert [app["client_id"] for app in info["apps"]] == ["toml-client"]

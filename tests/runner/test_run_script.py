@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from hoop_conformance.waiting import wait_for
+from tests.mock_idp.test_cli import ready_info
 from tests.processes import ProcessInfo, descendants, living, wait_all_gone
 from tests.runner.conftest import SETUP_TIMEOUT
 from tests.runner.place import REPO, run_environment
@@ -74,7 +74,7 @@ def test_sigterm_to_run_mock_leaves_no_process_behind(
 ) -> None:
     ready = tmp_path / "ready.json"
     run = start_run(launched, tmp_path / "out.txt", "mock", "--port", "0", "--ready-file", str(ready))
-    info = wait_for(lambda: ready.exists() and json.loads(ready.read_text()), timeout=120, message="the mock")
+    info = ready_info(ready, timeout=120)
     started = descendants(run.pid)
     assert any("mock_idp" in p.command for p in started), started
     run.send_signal(signal.SIGTERM)

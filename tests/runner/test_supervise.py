@@ -6,18 +6,19 @@ suite's launchers do) and then misbehaves in its own way.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from hoop_conformance.waiting import wait_for
+from tests.mock_idp.test_cli import ready_info
 from tests.processes import ProcessInfo, descendants, living, wait_all_gone
 from tests.runner.place import REPO
 from tests.terminal import Terminal
@@ -74,19 +75,19 @@ def supervise(launched: list[subprocess.Popen[bytes]], log: Path, *command: str,
     return process
 
 
-def ready(path: Path) -> dict[str, str]:
+def ready(path: Path) -> dict[str, Any]:
     """The mock's ready file once it is there."""
-    info: dict[str, str] = wait_for(
-        lambda: path.exists() and json.loads(path.read_text()), timeout=30, message=f"ready file {path}"
-    )
-    return info
+    return ready_info(path, timeout=30)
 
 
 def family(supervisor: int, expected: int) -> list[ProcessInfo]:
     """The supervisor's descendants once there are at least ``expected`` of them."""
-    return wait_for(
-        lambda: len(found := descendants(supervisor)) >= expected and found, timeout=15, message="the processes"
-    )
+
+    def found() -> list[ProcessInfo] | None:
+        processes = descendants(supervisor)
+        return processes if len(processes) >= expected else None
+
+    return wait_for(found, timeout=15, message="the processes")
 
 
 def assert_refused(issuer: str) -> None:
