@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from faker import Faker
@@ -17,28 +15,6 @@ from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.servers import free_port
 from hoop_conformance.users import IdpUser
-
-
-def gateway_pid(port: int) -> int:
-    """The pid of this process's child that serves the gateway on ``port`` (found by its ``PORT``, Linux only)."""
-    wanted = f"PORT={port}".encode()
-    for entry in Path("/proc").iterdir():
-        try:
-            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == os.getpid() and wanted in environ:
-            return int(entry.name)
-    raise LookupError(f"no child process of this one serves port {port}")
-
-
-def resident_bytes(pid: int) -> int:
-    """The resident memory (``VmRSS``) of process ``pid``, in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(f"process {pid} reports no VmRSS")
 
 
 def set_cookies(login: Login) -> list[str]:
@@ -66,10 +42,6 @@ class Harness(Deployment):
     def foreign_token(self, user: IdpUser) -> str:
         """A valid access token for ``user`` that the same IdP issued to another client."""
         return str(self.foreign_tokens(user)["access_token"])
-
-    def gateway_rss(self) -> int:
-        """The gateway process's resident memory, in bytes."""
-        return resident_bytes(gateway_pid(self.gateway.port))
 
 
 @contextmanager

@@ -60,16 +60,20 @@ def run_suite(
     paths: Sequence[str] = ("suites",),
     junit: Path | None = None,
     output: Path | None = None,
+    reports: Path | None = None,
 ) -> SuiteRun:
     """``python -m pytest suites ARGS`` in the repository, with ``env`` added to the environment.
 
-    The JUnit XML (``junit``) and pytest-playwright's artifacts (``output``) go under ``tmp_path`` unless given.
+    The JUnit XML (``junit``), pytest-playwright's artifacts (``output``) and the suite's reports (``reports``)
+    go under ``tmp_path`` unless given.
     """
     junit = junit or tmp_path / "junit.xml"
     output = output or tmp_path / "artifacts"
+    reports = reports or tmp_path / "reports"
     command = [
         sys.executable, "-m", "pytest", *paths, "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
-        "--junitxml", str(junit), "--output", str(output), "--basetemp", str(tmp_path / "base"), *args,
+        "--junitxml", str(junit), "--output", str(output), "--basetemp", str(tmp_path / "base"),
+        "--reports", str(reports), *args,
     ]  # fmt: skip
     result = subprocess.run(
         command,

@@ -18,7 +18,7 @@ from tests.suite.runs import run_suite
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_makes_its_checks_fail(name: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
     mutant = MUTANTS[name]
-    run = run_suite(tmp_path, "--checks", ",".join(mutant.checks), "--heavy", env={"REFGW_MUTANT": name})
+    run = run_suite(tmp_path, "--checks", ",".join(mutant.checks), "--heavy", "--strict", env={"REFGW_MUTANT": name})
     record_property("mutant_failing", " ".join(sorted(run.failing())))
     survivors = sorted(set(mutant.checks) - run.failing())
     assert not survivors, (

@@ -22,6 +22,8 @@ from hoop_conformance.canary import read
 from .runs import run_suite
 
 MUTANTS = "ignore_stored_redirect,skip_state_check,token_in_url"
+CHECKS = "CB-01,CB-02,CB-04,CB-05,CB-30,SESS-01,SESS-02,SESS-03,TOKEN-01,TOKEN-08"
+"""Failing (browser and HTTP) and passing checks: evidence of every kind, and every kind of secret on the way."""
 REQUIRED_KINDS = ("password", "client_secret", "token", "code")
 """What the canary list must hold, or the scan would prove little."""
 TOKEN_SHAPES = re.compile(rb"ory_[a-z]{2}_[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.")
@@ -53,13 +55,13 @@ def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     run = run_suite(
         tmp_path,
-        "--checks", "CB,SESS,TOKEN",
-        "--reports", str(reports),
+        "--checks", CHECKS,
         "--screenshot", "only-on-failure",
         "--tracing", "retain-on-failure",
         env={"REFGW_MUTANT": MUTANTS, "HOOP_CONFORMANCE_CANARY_FILE": str(canary)},
         junit=reports / "junit.xml",
         output=reports / "artifacts",
+        reports=reports,
     )  # fmt: skip
     assert run.failing(), f"the mutants {MUTANTS} made no check fail:\n{redact_text(run.output)}"
     assert (reports / "conformance.json").is_file(), redact_text(run.output)
