@@ -14,11 +14,20 @@ import pytest
 from reference_gateway.mutants import MUTANTS
 from tests.suite.runs import run_suite
 
+IDP_TIMEOUT = 2
+"""The reference gateway's bound on IdP calls in mutant runs (default 5 s): hangs are judged sooner."""
+HANG_BUDGET = 6
+"""The suite's time budget for hangs in mutant runs: above the gateway's own bound, well under the default 15 s."""
+
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_mutant_makes_its_checks_fail(name: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
     mutant = MUTANTS[name]
-    run = run_suite(tmp_path, "--checks", ",".join(mutant.checks), "--heavy", "--strict", env={"REFGW_MUTANT": name})
+    run = run_suite(
+        tmp_path,
+        "--checks", ",".join(mutant.checks), "--heavy", "--strict", "--time-budget", str(HANG_BUDGET),
+        env={"REFGW_MUTANT": name, "REFGW_IDP_TIMEOUT": str(IDP_TIMEOUT)},
+    )  # fmt: skip
     record_property("mutant_failing", " ".join(sorted(run.failing())))
     survivors = sorted(set(mutant.checks) - run.failing())
     assert not survivors, (
