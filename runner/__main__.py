@@ -112,9 +112,10 @@ def run_env(supervisor: Supervisor, env_name: str, args: list[str]) -> int:
     status = prepare(supervisor, env_name, tox, base)
     if supervisor.stopped or status != 0:
         return status
-    config_log = LOG_DIR / f"{env_name}-config.log"
+    config_log = LOG_DIR / f"{env_name}-config-{os.getpid()}.log"  # one per ./run: several may run at once
     status = supervisor.run(config_argv(tox, env_name, args), env=base, output=config_log)
     if supervisor.stopped:
+        config_log.unlink(missing_ok=True)
         return status
     try:
         if status != 0:
@@ -123,6 +124,7 @@ def run_env(supervisor: Supervisor, env_name: str, args: list[str]) -> int:
     except (ToxConfigError, OSError) as error:
         show_failure(config_log, f"reading the commands of the tox environment {env_name!r} ({error})", status or 1)
         return status or 1
+    config_log.unlink()
     os.chdir(plan.change_dir)
     environment = plan.environment(base)
     for command in plan.commands:
