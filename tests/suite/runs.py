@@ -67,6 +67,7 @@ def run_suite(
     The JUnit XML (``junit``), pytest-playwright's artifacts (``output``) and the suite's reports (``reports``)
     go under ``tmp_path`` unless given.
     """
+    tmp_path.mkdir(parents=True, exist_ok=True)
     junit = junit or tmp_path / "junit.xml"
     output = output or tmp_path / "artifacts"
     reports = reports or tmp_path / "reports"
