@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import httpx
 from playwright.sync_api import Cookie, Page
@@ -25,7 +25,7 @@ from hoop_conformance.assertions import assert_refused, describe, redact, redact
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
-from hoop_conformance.deployment import Deployment, Login
+from hoop_conformance.deployment import Deployment, Login, PendingLogin
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
@@ -63,35 +63,12 @@ INVALID_CLIENT = Failure("401", 401, '{"error":"invalid_client","status_code":40
 HTML_ERROR = Failure("HTML error page", 502, HTML_PAGE, "text/html; charset=utf-8")
 
 
-@dataclass(frozen=True)
-class PendingCallback:
-    """A login taken as far as the IdP's redirect back: the browser (cookie jar) and the callback URL, not yet sent."""
-
-    client: httpx.Client
-    login_url: str
-    url: str
-
-    @property
-    def params(self) -> dict[str, str]:
-        """The callback's query parameters (``code``, ``state``, or ``error``...)."""
-        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
-
-    def with_params(self, params: Mapping[str, str]) -> str:
-        """The callback URL with its query replaced by ``params``."""
-        return urlunsplit(urlsplit(self.url)._replace(query=urlencode(params)))
-
-
-def pending_callback(deployment: Deployment, user: IdpUser, client: httpx.Client | None = None) -> PendingCallback:
+def pending_callback(deployment: Deployment, user: IdpUser, client: httpx.Client | None = None) -> PendingLogin:
     """Start a login in ``client`` (a fresh browser by default) and log ``user`` in at the IdP; the callback unsent."""
-    client = client or deployment.client()
-    start = deployment.start_login(client, deployment.gateway.landing_url)
-    assert start.status_code == 200, f"GET /api/login failed: {describe(start)}"
-    login_url = str(start.json()["login_url"])
-    url = deployment.idp_login(client, login_url, user)
-    assert url.startswith(deployment.gateway.callback_url), (
-        f"the IdP did not send the browser back to {deployment.gateway.callback_url}: {redact_text(url)}"
-    )
-    return PendingCallback(client=client, login_url=login_url, url=url)
+    pending = deployment.pending_login(user, client=client)
+    expected, got = deployment.gateway.callback_url, pending.callback_url
+    assert got.startswith(expected), f"the IdP did not send the browser back to {expected}: {redact_text(got)}"
+    return pending
 
 
 def journal_cursor(deployment: Deployment) -> int | None:
@@ -260,7 +237,7 @@ def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, co
     callback = pending_callback(deployment, user)
     assert callback.params.get("error") == "access_denied", "the IdP did not redirect back with error=access_denied"
     since = deployment.journal.cursor()
-    answer = callback.client.get(callback.url)
+    answer = callback.client.get(callback.callback_url)
     assert_refused(answer, "a callback carrying error=access_denied")
     deployment.journal.assert_none("token", since=since, why="after the IdP answered error=access_denied")
 
@@ -308,7 +285,7 @@ def test_callback_without_state_is_refused(deployment: Deployment) -> None:
 def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None:
     user = deployment.make_user()
     first = pending_callback(deployment, user)
-    done = first.client.get(first.url)
+    done = first.client.get(first.callback_url)
     assert done.is_redirect and sets_session(done), f"the first login failed: {describe(done)}"
     # the same authorize request again: the IdP (whose session skips the form) issues a fresh code for the same
     # state, PKCE challenge and nonce, so only the state's single use can stop it
@@ -331,7 +308,7 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
 def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
     callback = pending_callback(deployment, deployment.make_user())
     other_browser = deployment.client()
-    answer = other_browser.get(callback.url)
+    answer = other_browser.get(callback.callback_url)
     assert_refused(answer, "a callback sent from a browser that never started the login")
 
 
@@ -344,9 +321,9 @@ def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
 )
 def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> None:
     callback = pending_callback(deployment, deployment.make_user())
-    first = callback.client.get(callback.url)
+    first = callback.client.get(callback.callback_url)
     assert first.is_redirect and sets_session(first), f"the login failed: {describe(first)}"
-    replay = callback.client.get(callback.url)
+    replay = callback.client.get(callback.callback_url)
     assert not sets_session(replay), f"the replayed callback handed a session over again: {describe(replay)}"
 
 
@@ -378,7 +355,7 @@ def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: Mock
     try:
         began = time.monotonic()
         try:
-            answer = callback.client.get(callback.url, timeout=time_budget)
+            answer = callback.client.get(callback.callback_url, timeout=time_budget)
         except httpx.TimeoutException:
             raise AssertionError(
                 f"the callback was not answered within the time budget ({time_budget:g} s) while the token endpoint "
@@ -462,7 +439,7 @@ def test_error_description_is_not_reflected(deployment: Deployment, control: Moc
     control.add_fault("authorize_error", user=user.email, error="access_denied", description="".join(payloads))
     callback = pending_callback(deployment, user)
     assert callback.params.get("error_description", "").startswith("<script>"), "the IdP sent no error_description"
-    first = callback.client.get(callback.url)
+    first = callback.client.get(callback.callback_url)
     for answer in gateway_answers(callback.client, first, deployment.gateway.url):
         if "json" in answer.headers.get("content-type", "").lower():
             continue
@@ -569,7 +546,7 @@ def test_idp_failure_at_callback_sends_the_browser_back(own_deployment: OwnDeplo
         callback = pending_callback(deployment, deployment.make_user())
         fault = control.add_fault("respond", endpoint=endpoint, times=None, status=500)
         try:
-            answer = callback.client.get(callback.url)
+            answer = callback.client.get(callback.callback_url)
         finally:
             control.remove_fault(fault)
         location = answer.headers.get("location", "")

@@ -161,10 +161,7 @@ def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -
     deployment = own_deployment(warm_up=False)
     control = deployment.control
     user = deployment.make_user()
-    pending = deployment.client()
-    start = deployment.start_login(pending, deployment.gateway.landing_url)
-    assert_status(start, 200, "GET /api/login before the issuer changed")
-    callback_url = deployment.idp_login(pending, start.json()["login_url"], user)
+    pending = deployment.pending_login(user)
     control.add_fault("discovery_issuer_mismatch")
     cursor = deployment.journal.cursor()
     answer = deployment.start_login(deployment.client(), deployment.gateway.landing_url)
@@ -172,7 +169,7 @@ def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -
         "with a discovery issuer that differs from the configured one, /api/login must answer an error and send "
         f"nobody to the IdP; got {describe(answer)}"
     )
-    callback = pending.get(callback_url)
+    callback = pending.client.get(pending.callback_url)
     assert not sets_session(callback), (
         f"a login begun before the issuer changed was completed after it: {describe(callback)}"
     )
