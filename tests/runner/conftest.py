@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +31,14 @@ def run_ready() -> Path:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("usage: mock-idp"), "the argument reached the mock"
     return RUN
+
+
+@pytest.fixture
+def launched() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes (``./run``, supervisors) a test starts; their whole session is killed at the end, whatever happened."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,17 +23,6 @@ NOISE = ("Traceback", "KeyboardInterrupt", "evaluation failed", "congratulations
 
 class RunEnded(Exception):
     """``./run`` ended while the test waited for it."""
-
-
-@pytest.fixture
-def launched() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``./run`` processes a test starts; their whole session is killed at the end, whatever happened."""
-    processes: list[subprocess.Popen[bytes]] = []
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def start_run(launched: list[subprocess.Popen[bytes]], log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +45,6 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN)
 Path(sys.argv[1]).write_text("ignoring")
 signal.pause()
 """
-
-
-@pytest.fixture
-def launched() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Supervisors a test starts; their whole session is killed at the end, whatever happened."""
-    processes: list[subprocess.Popen[bytes]] = []
-    yield processes
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def supervise(launched: list[subprocess.Popen[bytes]], log: Path, *command: str, **env: str) -> subprocess.Popen[bytes]:
