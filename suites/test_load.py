@@ -423,26 +423,19 @@ def test_login_and_api_figures_under_load(deployment: Deployment, figures: Figur
 
 
 def resident_memory(gateway: Gateway) -> int:
-    """Bytes of resident memory of the gateway's process groups (a shell wrapper and its children included)."""
-    marker = f"API_URL={gateway.url}".encode()
-    processes = [p for p in Path("/proc").iterdir() if p.name.isdigit()]
-    groups = set()
-    for process in processes:
-        try:
-            if marker in (process / "environ").read_bytes().split(b"\0"):
-                groups.add(os.getpgid(int(process.name)))
-        except OSError:
-            continue
-    assert groups, f"no process of the gateway at {gateway.url} was found under /proc"
+    """Bytes of resident memory of the gateway's process group (a shell wrapper and its children included)."""
+    assert gateway.process is not None, "the gateway's memory can only be read when the suite started it"
+    group = gateway.process.pid  # the suite starts every gateway as the leader of a session of its own
     total = 0
-    for process in processes:
+    for process in Path("/proc").iterdir():
         try:
-            if os.getpgid(int(process.name)) not in groups:
+            if not process.name.isdigit() or os.getpgid(int(process.name)) != group:
                 continue
             status = (process / "status").read_text()
         except OSError:
             continue
         total += next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    assert total, f"no process of the gateway at {gateway.url} was found under /proc"
     return total
 
 
