@@ -21,7 +21,15 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 import httpx
 from playwright.sync_api import Cookie, Page
 
-from hoop_conformance.assertions import assert_refused, describe, redact, redact_text, sets_session
+from hoop_conformance.accounts import Account, shared_data, with_email
+from hoop_conformance.assertions import (
+    assert_no_session,
+    assert_refused,
+    describe,
+    redact,
+    redact_text,
+    sets_session,
+)
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
@@ -29,7 +37,8 @@ from hoop_conformance.deployment import Deployment, Login, PendingLogin
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
-from hoop_conformance.users import IdpUser
+from hoop_conformance.judging import cannot_judge, precondition
+from hoop_conformance.users import IdpUser, unique_group
 
 SECRET_IN_BODY_GRACE = 0.5
 """Seconds to keep watching the journal for a late token request that carries the client secret in its body."""
@@ -93,6 +102,15 @@ def forged_like(value: str) -> str:
     return result if result != value else forged_like(value)
 
 
+def other_person(deployment: Deployment, user: IdpUser, *, groups: tuple[str, ...]) -> IdpUser:
+    """A new IdP user whose name differs from ``user``'s (so that whose data a session shows can be told)."""
+    for _ in range(5):
+        other = deployment.make_user(groups=groups)
+        if (other.firstname, other.lastname) != (user.firstname, user.lastname):
+            return other
+    raise cannot_judge(f"could not make an IdP user whose name differs from {user.firstname} {user.lastname}")
+
+
 def mixed_case(email: str) -> str:
     """``email`` with every other letter upper-cased (so it differs from its lower-case form)."""
     mixed = "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(email))
@@ -117,11 +135,12 @@ def page_of(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
 
 
-def failed_exchange_login(deployment: Deployment, control: MockControl, failure: Failure) -> tuple[IdpUser, Login]:
-    """A login of a new user whose code exchange the token endpoint fails with ``failure`` (every time)."""
+def failed_exchange_login(deployment: Deployment, failure: Failure) -> tuple[IdpUser, Login]:
+    """A login of a new user whose code exchange the token endpoint fails with ``failure`` (every time; the failure
+    must reach the gateway)."""
     user = deployment.make_user()
-    control.add_fault("respond", endpoint="token", user=user.email, times=None, **failure.params())
-    return user, deployment.login(user)
+    with deployment.fault("respond", endpoint="token", user=user.email, **failure.params()):
+        return user, deployment.login(user)
 
 
 def gateway_answers(
@@ -232,10 +251,10 @@ def test_token_request_uses_basic_auth_and_the_same_redirect_uri(own_deployment:
     "and sends no token request.",
 )
 def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, control: MockControl) -> None:
+    deployment.positive_control()
     user = deployment.make_user()
-    control.add_fault("authorize_error", user=user.email, error="access_denied")
-    callback = pending_callback(deployment, user)
-    assert callback.params.get("error") == "access_denied", "the IdP did not redirect back with error=access_denied"
+    with deployment.fault("authorize_error", user=user.email, error="access_denied"):
+        callback = pending_callback(deployment, user)
     since = deployment.journal.cursor()
     answer = callback.client.get(callback.callback_url)
     assert_refused(answer, "a callback carrying error=access_denied")
@@ -250,6 +269,7 @@ def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, co
     staging=True,
 )
 def test_forged_state_is_refused(deployment: Deployment) -> None:
+    deployment.positive_control()
     callback = pending_callback(deployment, deployment.make_user())
     params = callback.params
     forged = forged_like(params["state"])
@@ -263,15 +283,17 @@ def test_forged_state_is_refused(deployment: Deployment) -> None:
     "CB-05",
     level=MUST,
     ref="RFC 6749 §10.12",
-    requirement="A callback without state is refused and no code is exchanged.",
+    requirement="A callback without state is refused: no session reaches the browser and no code is exchanged "
+    "(the answer's status class is CB-30's business).",
     staging=True,
 )
 def test_callback_without_state_is_refused(deployment: Deployment) -> None:
+    deployment.positive_control()
     callback = pending_callback(deployment, deployment.make_user())
     params = {name: value for name, value in callback.params.items() if name != "state"}
     since = journal_cursor(deployment)
     answer = callback.client.get(callback.with_params(params))
-    assert_refused(answer, "a callback without state")
+    assert_no_session(callback.client, answer, "a callback without state")
     assert_no_token_request(deployment, since, "for a callback without state")
 
 
@@ -286,7 +308,8 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
     user = deployment.make_user()
     first = pending_callback(deployment, user)
     done = first.client.get(first.callback_url)
-    assert done.is_redirect and sets_session(done), f"the first login failed: {describe(done)}"
+    if not (done.is_redirect and sets_session(done)):
+        raise cannot_judge(f"the first, untampered login failed: {describe(done)}")
     # the same authorize request again: the IdP (whose session skips the form) issues a fresh code for the same
     # state, PKCE challenge and nonce, so only the state's single use can stop it
     again = deployment.idp_login(first.client, first.login_url, user)
@@ -306,6 +329,7 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
     staging=True,
 )
 def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
+    deployment.positive_control()
     callback = pending_callback(deployment, deployment.make_user())
     other_browser = deployment.client()
     answer = other_browser.get(callback.callback_url)
@@ -322,7 +346,8 @@ def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
 def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> None:
     callback = pending_callback(deployment, deployment.make_user())
     first = callback.client.get(callback.callback_url)
-    assert first.is_redirect and sets_session(first), f"the login failed: {describe(first)}"
+    if not (first.is_redirect and sets_session(first)):
+        raise cannot_judge(f"the login before the replay failed: {describe(first)}")
     replay = callback.client.get(callback.callback_url)
     assert not sets_session(replay), f"the replayed callback handed a session over again: {describe(replay)}"
 
@@ -335,8 +360,9 @@ def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> No
     "without a session, and the gateway keeps serving.",
 )
 def test_token_endpoint_failures_are_clean_errors(deployment: Deployment, control: MockControl) -> None:
+    deployment.positive_control()
     for failure in (SERVER_ERROR, HTML_ANSWER, BAD_JSON, INVALID_GRANT):
-        _, login = failed_exchange_login(deployment, control, failure)
+        _, login = failed_exchange_login(deployment, failure)
         assert_refused(login.answer, f"a callback whose code exchange got {failure.name}")
     user = deployment.make_user()
     assert deployment.me(deployment.sign_in(user))["email"] == user.email, "a login after the failures went wrong"
@@ -351,8 +377,7 @@ def test_token_endpoint_failures_are_clean_errors(deployment: Deployment, contro
 def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: MockControl, time_budget: float) -> None:
     user = deployment.make_user()
     callback = pending_callback(deployment, user)
-    control.add_fault("delay", endpoint="token", user=user.email, times=None, seconds=None)
-    try:
+    with deployment.fault("delay", endpoint="token", user=user.email, seconds=None):
         began = time.monotonic()
         try:
             answer = callback.client.get(callback.callback_url, timeout=time_budget)
@@ -362,8 +387,6 @@ def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: Mock
                 "hangs"
             ) from None
         elapsed = time.monotonic() - began
-    finally:
-        control.clear_faults(user=user.email)
     assert elapsed <= time_budget, f"the callback took {elapsed:.1f} s (budget {time_budget:g} s)"
     assert not sets_session(answer), f"a session was handed over without a code exchange: {describe(answer)}"
 
@@ -375,9 +398,11 @@ def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: Mock
     requirement="A login whose userinfo sub differs from the ID token's sub is refused.",
 )
 def test_userinfo_sub_mismatch_is_refused(deployment: Deployment, control: MockControl) -> None:
+    deployment.positive_control()
     user = deployment.make_user()
-    control.add_fault("userinfo_sub_mismatch", user=user.email, times=None)
-    assert_refused(deployment.login(user).answer, "a login whose userinfo sub differs from the ID token's")
+    with deployment.fault("userinfo_sub_mismatch", user=user.email):
+        login = deployment.login(user)
+    assert_refused(login.answer, "a login whose userinfo sub differs from the ID token's")
 
 
 @check(
@@ -385,44 +410,63 @@ def test_userinfo_sub_mismatch_is_refused(deployment: Deployment, control: MockC
     level=SHOULD,
     ref="OIDC Core 1.0 §5.7",
     requirement="A login with email_verified false for an e-mail that already has an account is not linked to that "
-    "account.",
+    "account: the claimant's session carries none of the account's data (e-mail, name, groups) and the account is "
+    "unchanged afterwards.",
 )
-def test_unverified_email_is_not_linked_to_an_existing_account(deployment: Deployment, control: MockControl) -> None:
-    owner = deployment.make_user()
-    account = deployment.me(deployment.sign_in(owner))
-    claimant = deployment.make_user()
+def test_unverified_email_is_not_linked_to_an_existing_account(deployment: Deployment) -> None:
+    # Accounts are compared by their data and the gateway's user list, never by /api/userinfo's id (accounts.py).
+    owner = deployment.make_user(groups=(unique_group("owner"),))
+    with precondition("the owner's own login"):
+        account = Account.of(deployment.me(deployment.sign_in(owner)))
+    claimant = other_person(deployment, owner, groups=(unique_group("claimant"),))
     claims = {"email": owner.email, "email_verified": False}
-    control.add_fault("id_token", user=claimant.email, times=None, claims=claims)
-    control.add_fault("userinfo_claims", user=claimant.email, times=None, claims=claims)
-    token = deployment.login(claimant).token
-    answer = deployment.gateway.api(USERINFO, token) if token else None
-    if answer is not None and answer.status_code == 200:
-        assert answer.json().get("id") != account.get("id"), (
+    with (
+        deployment.fault("id_token", endpoint="token", user=claimant.email, claims=claims),
+        deployment.fault("userinfo_claims", user=claimant.email, claims=claims, must_fire=False),
+    ):
+        login = deployment.login(claimant)
+        session = deployment.gateway.api(USERINFO, login.token) if login.succeeded and login.token else None
+    if session is not None and session.status_code == 200:
+        shared = shared_data(account, Account.of(session.json()))
+        assert not shared, (
             f"another IdP user claiming {owner.email} unverified (email_verified false) was signed in to that "
-            f"e-mail's existing account (id {account.get('id')})"
+            f"e-mail's existing account: its session shows the account's {', '.join(shared)}"
         )
+    with precondition("the owner's login after the claimant's"):
+        after = Account.of(deployment.me(deployment.sign_in(owner)))
+    assert after == account, f"the claimant's login changed the existing account: {account} became {after}"
+    listed = with_email(deployment.accounts(), owner.email)
+    assert [str(a) for a in listed] == [str(account)], (
+        f"the gateway's user list must hold the existing account {account} once, unchanged; it holds "
+        f"{[str(a) for a in listed]}"
+    )
 
 
 @check(
     "CB-25",
     level=CONTRACT,
     ref="contract",
-    requirement="The same user logging in with the e-mail in mixed case keeps one account, its e-mail stored "
-    "lower-case.",
+    requirement="The same user logging in with the e-mail in mixed case keeps one account (the gateway's user list "
+    "holds that e-mail once, in lower case) with the same groups.",
     staging=True,
 )
 def test_mixed_case_email_keeps_one_lower_case_account(deployment: Deployment) -> None:
-    user = deployment.make_user()
-    first = deployment.me(deployment.sign_in(user))
+    user = deployment.make_user(groups=(unique_group("case"),))
+    with precondition("the user's first login"):
+        first = Account.of(deployment.me(deployment.sign_in(user)))
     renamed = replace(user, email=mixed_case(user.email))
     deployment.idp.admin.update_user(user.id, email=renamed.email)
-    second = deployment.me(deployment.sign_in(renamed))
-    assert second.get("id") == first.get("id"), (
-        f"after the IdP changed the e-mail's case to {renamed.email} the login went to another account "
-        f"({second.get('id')}, before {first.get('id')})"
+    second = Account.of(deployment.me(deployment.sign_in(renamed)))
+    lower = user.email.lower()
+    assert second.email == lower, f"the account's e-mail must be stored lower-case ({lower}); it is {second.email}"
+    assert second.groups == first.groups, (
+        f"after the IdP changed the e-mail's case to {renamed.email} the session's groups changed: "
+        f"{sorted(first.groups)} became {sorted(second.groups)}"
     )
-    assert second.get("email") == user.email.lower(), (
-        f"the account's e-mail must be stored lower-case ({user.email.lower()}); it is {second.get('email')}"
+    listed = [a.email for a in with_email(deployment.accounts(), lower)]
+    assert listed == [lower], (
+        f"after logins as {user.email} and {renamed.email} the gateway's user list must hold {lower} once; "
+        f"it holds {listed}"
     )
 
 
@@ -436,9 +480,8 @@ def test_error_description_is_not_reflected(deployment: Deployment, control: Moc
     user = deployment.make_user()
     marker = secrets.token_hex(6)
     payloads = (f"<script>alert('{marker}')</script>", f"<img src=x onerror=alert('{marker}')>")
-    control.add_fault("authorize_error", user=user.email, error="access_denied", description="".join(payloads))
-    callback = pending_callback(deployment, user)
-    assert callback.params.get("error_description", "").startswith("<script>"), "the IdP sent no error_description"
+    with deployment.fault("authorize_error", user=user.email, error="access_denied", description="".join(payloads)):
+        callback = pending_callback(deployment, user)
     first = callback.client.get(callback.callback_url)
     for answer in gateway_answers(callback.client, first, deployment.gateway.url):
         if "json" in answer.headers.get("content-type", "").lower():
@@ -456,13 +499,15 @@ def test_error_description_is_not_reflected(deployment: Deployment, control: Moc
     staging=True,
 )
 def test_inactive_user_is_refused(deployment: Deployment) -> None:
-    admin_token = deployment.sign_in(deployment.make_user(groups=("admin",)))
+    admin_token = deployment.admin_token()
     user = deployment.make_user()
-    session = deployment.sign_in(user)
-    me = deployment.me(session)
+    with precondition("the user's login while active"):
+        session = deployment.sign_in(user)
+        me = deployment.me(session)
     body = {"email": me["email"], "name": me["name"], "status": "inactive", "groups": me.get("groups") or []}
     changed = deployment.gateway.api(f"{USERS}/{me['email']}", admin_token, method="PUT", json=body)
-    assert changed.is_success, f"an admin could not make the user inactive: {describe(changed)}"
+    if not changed.is_success:
+        raise cannot_judge(f"an admin could not make the user inactive: {describe(changed)}")
     login = deployment.login(user)
     assert_refused(login.answer, "the login of an inactive user")
     answer = deployment.gateway.api(USERINFO, session)
@@ -476,9 +521,11 @@ def test_inactive_user_is_refused(deployment: Deployment) -> None:
     requirement="A login whose ID token has no sub is refused, even though userinfo answers one.",
 )
 def test_id_token_without_sub_is_refused(deployment: Deployment, control: MockControl) -> None:
+    deployment.positive_control()
     user = deployment.make_user()
-    control.add_fault("id_token", user=user.email, times=None, tamper="missing_sub")
-    assert_refused(deployment.login(user).answer, "a login whose ID token has no sub")
+    with deployment.fault("id_token", endpoint="token", user=user.email, tamper="missing_sub"):
+        login = deployment.login(user)
+    assert_refused(login.answer, "a login whose ID token has no sub")
 
 
 @check(
@@ -495,7 +542,7 @@ def test_failed_exchange_is_not_retried_with_the_secret_in_the_body(
     first = journal.cursor()
     for failure in (INVALID_GRANT, INVALID_CLIENT, SERVER_ERROR, HTML_ERROR):
         since = journal.cursor()
-        user, login = failed_exchange_login(deployment, control, failure)
+        user, login = failed_exchange_login(deployment, failure)
         assert not login.succeeded, f"the login succeeded although its code exchange got {failure.name}"
         assert journal.entries("token", since=since, user=user.email), "the gateway never tried to exchange the code"
         assert_secret_never_in_body(deployment, since, f"after the code exchange got {failure.name}", grace=0.0)
@@ -511,6 +558,7 @@ def test_failed_exchange_is_not_retried_with_the_secret_in_the_body(
     staging=True,
 )
 def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deployment) -> None:
+    deployment.positive_control()
     since = journal_cursor(deployment)
     user = deployment.make_user()
     cases: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
@@ -540,15 +588,11 @@ def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deploym
 )
 def test_idp_failure_at_callback_sends_the_browser_back(own_deployment: OwnDeployment) -> None:
     deployment = own_deployment(warm_up=False)
-    control = deployment.control
     gateway_origin = urlsplit(deployment.gateway.url).netloc
     for endpoint in ("discovery", "jwks"):
         callback = pending_callback(deployment, deployment.make_user())
-        fault = control.add_fault("respond", endpoint=endpoint, times=None, status=500)
-        try:
+        with deployment.fault("respond", endpoint=endpoint, status=500):
             answer = callback.client.get(callback.callback_url)
-        finally:
-            control.remove_fault(fault)
         location = answer.headers.get("location", "")
         assert answer.is_redirect and "error" in dict(parse_qsl(urlsplit(location).query)), (
             f"when the IdP's {endpoint} fails at the callback, the browser must be sent back with error=; "

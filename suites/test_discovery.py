@@ -23,6 +23,7 @@ from hoop_conformance.check_fixtures import Figures, OwnDeployment
 from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
 from hoop_conformance.deployment import Deployment, Idp, Journal, Login
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.judging import precondition
 from hoop_conformance.users import IdpUser
 from hoop_conformance.waiting import wait_for
 
@@ -107,14 +108,16 @@ def assert_signs_in(deployment: Deployment, user: IdpUser, what: str) -> None:
     assert deployment.me(login.token)["email"] == user.email, f"{what}: the session is not the user's"
 
 
+def assert_can_sign_in(deployment: Deployment, when: str) -> None:
+    """The positive control: a login succeeds on this gateway ``when``; otherwise the check cannot judge (ERROR)."""
+    with precondition(f"the positive control (a login {when})"):
+        assert_signs_in(deployment, deployment.make_user(), when)
+
+
 def outage_then_recovery(deployment: Deployment, endpoint: str) -> None:
     """While ``endpoint`` answers 500 a login is answered in time; once it recovers, logins work again."""
-    control = deployment.control
-    fault = control.add_fault("respond", endpoint=endpoint, times=None, status=500, body='{"error":"server_error"}')
-    try:
+    with deployment.fault("respond", endpoint=endpoint, status=500, body='{"error":"server_error"}'):
         attempt = attempt_login(deployment, deployment.make_user(), limit=RECOVERY_ANSWER_LIMIT)
-    finally:
-        control.remove_fault(fault)
     assert attempt.slowest <= RECOVERY_ANSWER_LIMIT, (
         f"while the IdP's {endpoint} failed the gateway took {attempt.slowest:.1f} s to answer "
         f"(limit {RECOVERY_ANSWER_LIMIT:g} s): {attempt.shown()}"
@@ -160,6 +163,7 @@ def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> No
 def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -> None:
     deployment = own_deployment(warm_up=False)
     control = deployment.control
+    assert_can_sign_in(deployment, "before the issuer changed")
     user = deployment.make_user()
     pending = deployment.pending_login(user)
     control.add_fault("discovery_issuer_mismatch")
@@ -225,10 +229,11 @@ def test_id_token_signed_by_an_unknown_key_is_rejected(deployment: Deployment, c
     # The tampers are scoped to the check's users, so the worker's shared gateway serves (a refetch of the JWKS on
     # an unknown kid disturbs nobody). Two forgeries: a key whose kid the JWKS lacks, and a signature that no JWKS
     # key made under a kid the JWKS publishes (the mock's closest to a foreign key claiming a published kid).
+    assert_can_sign_in(deployment, "without a forged ID token")
     for tamper, what in UNKNOWN_KEY_TAMPERS.items():
         user = deployment.make_user()
-        control.add_fault("id_token", user=user.email, times=None, tamper=tamper)
-        login = deployment.login(user)
+        with deployment.fault("id_token", endpoint="token", user=user.email, tamper=tamper):
+            login = deployment.login(user)
         assert_refused(login.answer, f"a login whose ID token is {what}")
 
 
@@ -302,37 +307,35 @@ def test_idp_requests_per_login_and_api_call(deployment: Deployment, journal: Jo
 )
 def test_hanging_discovery_does_not_hang_the_gateway(own_deployment: OwnDeployment, time_budget: float) -> None:
     deployment = own_deployment(warm_up=False)
-    control, journal = deployment.control, deployment.journal
+    journal = deployment.journal
     user = deployment.make_user()
-    token = deployment.sign_in(user)
+    with precondition("a login before the hang"):
+        token = deployment.sign_in(user)
     starter = deployment.client()
     cursor = journal.cursor()
-    control.add_fault("delay", endpoint="discovery", times=None, seconds=None)
-    began = time.monotonic()
 
     def start_login() -> httpx.Response:
         return starter.get(
             deployment.gateway.url + LOGIN, params={"redirect": deployment.gateway.landing_url}, timeout=time_budget
         )
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # the hang is removed (releasing the IdP's held request) before the pool waits for the login's thread
+    with ThreadPoolExecutor(max_workers=1) as pool, deployment.fault("delay", endpoint="discovery", seconds=None):
+        began = time.monotonic()
+        pending: Future[httpx.Response] = pool.submit(start_login)
+        wait_for(
+            lambda: pending.done() or journal.entries("discovery", since=cursor, app_only=False),
+            timeout=time_budget,
+            message="the login's discovery request reaching the IdP",
+        )
+        assert_serving(deployment, limit=time_budget)
+        api = deployment.gateway.api(USERINFO, token, timeout=time_budget)
+        assert api.status_code < 500, f"while discovery hangs an API call failed: {describe(api)}"
         try:
-            pending: Future[httpx.Response] = pool.submit(start_login)
-            wait_for(
-                lambda: pending.done() or journal.entries("discovery", since=cursor, app_only=False),
-                timeout=time_budget,
-                message="the login's discovery request reaching the IdP",
-            )
-            assert_serving(deployment, limit=time_budget)
-            api = deployment.gateway.api(USERINFO, token, timeout=time_budget)
-            assert api.status_code < 500, f"while discovery hangs an API call failed: {describe(api)}"
-            try:
-                answer = pending.result()
-            except httpx.TimeoutException:
-                raise AssertionError(
-                    f"/api/login was not answered within the time budget ({time_budget:g} s) while discovery hangs"
-                ) from None
-        finally:
-            control.clear_faults()
+            answer = pending.result()
+        except httpx.TimeoutException:
+            raise AssertionError(
+                f"/api/login was not answered within the time budget ({time_budget:g} s) while discovery hangs"
+            ) from None
     elapsed = time.monotonic() - began
     assert elapsed <= time_budget, f"/api/login took {elapsed:.1f} s (budget {time_budget:g} s): {describe(answer)}"

@@ -9,26 +9,22 @@ userinfo so that a gateway reading either source sees the same claim. The gatewa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from hoop_conformance.assertions import assert_status
+from hoop_conformance.assertions import assert_status, describe
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import OwnDeployment
-from hoop_conformance.contract import ADMIN_ONLY_PROBE, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
+from hoop_conformance.contract import ADMIN_GROUP, ADMIN_ONLY_PROBE, AUDITOR_GROUP, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.judging import cannot_judge
 from hoop_conformance.users import IdpUser
+from hoop_conformance.users import unique_group as fresh_group
 
-ADMIN_GROUP = "admin"
-"""The contract's default admin group (``ADMIN_USERNAME``)."""
-AUDITOR_GROUP = "auditor"
-"""The contract's default auditor group (``AUDITOR_USERNAME``)."""
-
-
-def fresh_group(label: str) -> str:
-    """A group name no other check uses."""
-    return f"{label}-{uuid.uuid4().hex[:10]}"
+ADMIN_LOOKALIKES = ("Admin", "ADMIN", "admins")
+"""Groups that only look like the admin group: another case, a longer word (none is privileged)."""
 
 
 def gateway_groups(deployment: Deployment, token: str) -> list[str]:
@@ -45,13 +41,18 @@ def assert_groups(deployment: Deployment, token: str, expected: Iterable[str], w
     assert sorted(got) == wanted, f"{what}: the gateway's groups must be exactly {wanted}; GET /api/userinfo says {got}"
 
 
-def send_groups_claim(
-    control: MockControl, user: IdpUser, *, claim: str, value: Any = None, absent: bool = False
-) -> None:
-    """Make the user's next login carry ``claim = value`` (or no ``claim`` at all), in the ID token and at userinfo."""
+@contextmanager
+def groups_claim(
+    deployment: Deployment, user: IdpUser, *, claim: str, value: Any = None, absent: bool = False
+) -> Iterator[None]:
+    """While the block runs, the user's logins carry ``claim = value`` (or no ``claim`` at all) in the ID token (which
+    must reach the gateway), mirrored at userinfo for a gateway that reads the claim there."""
     change: dict[str, Any] = {"remove": [claim]} if absent else {"claims": {claim: value}}
-    control.add_fault("id_token", user=user.email, **change)
-    control.add_fault("userinfo_claims", user=user.email, times=None, **change)
+    with (
+        deployment.fault("id_token", endpoint="token", user=user.email, **change),
+        deployment.fault("userinfo_claims", user=user.email, must_fire=False, **change),
+    ):
+        yield
 
 
 @check(
@@ -120,8 +121,9 @@ def test_empty_array_claim_clears_groups(deployment: Deployment, control: MockCo
     groups = (fresh_group("alpha"), fresh_group("beta"))
     user = deployment.make_user(groups=groups)
     assert_groups(deployment, deployment.sign_in(user), groups, "before the empty claim")
-    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, value=[])
-    assert_groups(deployment, deployment.sign_in(user), [], "after a login whose groups claim is []")
+    with groups_claim(deployment, user, claim=deployment.gateway.registration.groups_claim, value=[]):
+        token = deployment.sign_in(user)
+    assert_groups(deployment, token, [], "after a login whose groups claim is []")
 
 
 @check(
@@ -134,8 +136,9 @@ def test_absent_claim_leaves_groups_unchanged(deployment: Deployment, control: M
     groups = (fresh_group("alpha"), fresh_group("beta"))
     user = deployment.make_user(groups=groups)
     assert_groups(deployment, deployment.sign_in(user), groups, "before the login without the claim")
-    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, absent=True)
-    assert_groups(deployment, deployment.sign_in(user), groups, "after a login without the groups claim")
+    with groups_claim(deployment, user, claim=deployment.gateway.registration.groups_claim, absent=True):
+        token = deployment.sign_in(user)
+    assert_groups(deployment, token, groups, "after a login without the groups claim")
 
 
 @check(
@@ -148,8 +151,9 @@ def test_junk_and_duplicate_entries_are_ignored(deployment: Deployment, control:
     alpha, beta = fresh_group("alpha"), fresh_group("beta")
     user = deployment.make_user(groups=(alpha,))
     junk: list[Any] = [alpha, "", 7, None, True, 1.5, {"name": beta}, [beta], alpha, beta, beta]
-    send_groups_claim(control, user, claim=deployment.gateway.registration.groups_claim, value=junk)
-    assert_groups(deployment, deployment.sign_in(user), [alpha, beta], f"a groups claim of {junk!r}")
+    with groups_claim(deployment, user, claim=deployment.gateway.registration.groups_claim, value=junk):
+        token = deployment.sign_in(user)
+    assert_groups(deployment, token, [alpha, beta], f"a groups claim of {junk!r}")
 
 
 @check(
@@ -157,7 +161,7 @@ def test_junk_and_duplicate_entries_are_ignored(deployment: Deployment, control:
     level=MUST,
     ref="contract",
     requirement="Group names with spaces, non-ASCII characters, 255 characters or differing only in case "
-    "are kept exactly as the IdP sends them.",
+    "are kept exactly as the IdP sends them, and the user in them can sign in.",
     staging=True,
 )
 def test_unusual_group_names_are_kept_exactly(deployment: Deployment) -> None:
@@ -170,10 +174,14 @@ def test_unusual_group_names_are_kept_exactly(deployment: Deployment) -> None:
         f"ops-{tag}",
     )
     assert len(groups[2]) == 255
+    deployment.positive_control(what="a user in ordinary groups signs in")
     user = deployment.make_user(groups=groups)
-    assert_groups(
-        deployment, deployment.sign_in(user), groups, "group names with spaces, unicode, 255 characters, case"
+    login = deployment.login(user)
+    assert login.succeeded and login.token, (
+        f"a user in groups with spaces, unicode, 255 characters and case-only differences could not sign in: the "
+        f"callback answered {describe(login.answer)}"
     )
+    assert_groups(deployment, login.token, groups, "group names with spaces, unicode, 255 characters, case")
 
 
 @check(
@@ -226,12 +234,22 @@ def test_auditor_group_grants_auditor_routes_only(deployment: Deployment) -> Non
     "GROUP-12",
     level=MUST,
     ref="contract",
-    requirement="A user in no privileged group gets 403 on the admin-only route.",
+    requirement="A user in no privileged group gets 403 on the admin-only route, also when its groups only look like "
+    "the admin group (another case, a longer word).",
     staging=True,
 )
 def test_unprivileged_user_is_kept_off_admin_routes(deployment: Deployment) -> None:
+    admin = deployment.gateway.api(ADMIN_ONLY_PROBE, deployment.admin_token())
+    if admin.status_code != 200:
+        raise cannot_judge(f"the positive control (an admin on the admin-only route) got {describe(admin)}")
     token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"),)))
     assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 403, "a user in no privileged group")
+    lookalike = deployment.sign_in(deployment.make_user(groups=ADMIN_LOOKALIKES))
+    assert_status(
+        deployment.gateway.api(ADMIN_ONLY_PROBE, lookalike),
+        403,
+        f"a user in groups that only look like {ADMIN_GROUP} ({', '.join(ADMIN_LOOKALIKES)})",
+    )
 
 
 @check(
@@ -248,12 +266,9 @@ def test_configured_groups_claim_is_used(own_deployment: OwnDeployment, control:
     )
     groups = (fresh_group("alpha"), fresh_group("beta"))
     user = deployment.make_user(groups=groups)
-    decoy = {DEFAULT_GROUPS_CLAIM: [fresh_group("decoy")]}
-    control.add_fault("id_token", user=user.email, claims=decoy)
-    control.add_fault("userinfo_claims", user=user.email, times=None, claims=decoy)
-    assert_groups(
-        deployment, deployment.sign_in(user), groups, f"groups claim {claim} configured, {DEFAULT_GROUPS_CLAIM} a decoy"
-    )
+    with groups_claim(deployment, user, claim=DEFAULT_GROUPS_CLAIM, value=[fresh_group("decoy")]):
+        token = deployment.sign_in(user)
+    assert_groups(deployment, token, groups, f"groups claim {claim} configured, {DEFAULT_GROUPS_CLAIM} a decoy")
 
 
 @check(

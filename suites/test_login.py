@@ -22,6 +22,7 @@ from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_login import log_in
+from hoop_conformance.judging import precondition
 from hoop_conformance.waiting import wait_for
 
 REQUIRED_SCOPES = frozenset({"openid", "email", "profile"})
@@ -70,6 +71,13 @@ def random_bits(value: str) -> float:
         return UUID_RANDOM_BITS.get(uuid.UUID(value).version or 0, 0.0)
     size = next((size for alphabet, size in ALPHABETS if alphabet.fullmatch(value)), 95)
     return len(value) * math.log2(size)
+
+
+def assert_good_redirect_accepted(deployment: Deployment) -> None:
+    """The positive control of the ``redirect`` checks: ``/api/login`` with the gateway's own landing page as the
+    redirect answers 200 {login_url}; otherwise a refusal of a bad redirect proves nothing (ERROR)."""
+    with precondition(f"the positive control (/api/login?redirect={deployment.gateway.landing_url})"):
+        login_url_of(deployment.start_login(deployment.client(), deployment.gateway.landing_url))
 
 
 def assert_redirect_refused(deployment: Deployment, redirect: str) -> None:
@@ -196,6 +204,7 @@ def test_nonce_is_present_and_fresh(deployment: Deployment) -> None:
     staging=True,
 )
 def test_foreign_redirect_is_refused(deployment: Deployment) -> None:
+    assert_good_redirect_accepted(deployment)
     scheme, _, port = api_origin(deployment)
     for redirect in ("https://evil.test/callback", f"{scheme}://evil.test:{port}/callback"):
         answer = deployment.start_login(deployment.client(), redirect)
@@ -214,6 +223,7 @@ def test_foreign_redirect_is_refused(deployment: Deployment) -> None:
     staging=True,
 )
 def test_lookalike_redirects_are_refused(deployment: Deployment) -> None:
+    assert_good_redirect_accepted(deployment)
     scheme, host, port = api_origin(deployment)
     for redirect in (
         f"{scheme}://{host}.evil.test:{port}/callback",
@@ -232,6 +242,7 @@ def test_lookalike_redirects_are_refused(deployment: Deployment) -> None:
     staging=True,
 )
 def test_redirect_with_another_scheme_or_port_is_refused(deployment: Deployment) -> None:
+    assert_good_redirect_accepted(deployment)
     scheme, host, port = api_origin(deployment)
     for redirect in (
         f"javascript://{host}:{port}/%0aalert(document.cookie)",

@@ -25,6 +25,7 @@ from hoop_conformance.check_fixtures import Figures, OwnDeployment
 from hoop_conformance.contract import USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.judging import precondition
 
 FAIL_CLOSED = (401, 503)
 """What a gateway may answer when it cannot validate a token: never 200, never 500."""
@@ -153,12 +154,11 @@ def test_token_expired_at_the_idp_is_refused(own_deployment: OwnDeployment) -> N
 def test_userinfo_errors_fail_closed(deployment: Deployment, control: MockControl) -> None:
     user = deployment.make_user()
     token = deployment.sign_in(user)
+    with precondition("the user's session before the failures"):
+        deployment.me(token)
     for status, body in ((500, "internal error"), (429, "rate limited")):
-        control.add_fault("respond", endpoint="userinfo", user=user.email, times=None, status=status, body=body)
-        try:
+        with deployment.fault("respond", endpoint="userinfo", user=user.email, status=status, body=body):
             answer = deployment.gateway.api(USERINFO, token)
-        finally:
-            control.clear_faults(user=user.email)
         assert_status(answer, FAIL_CLOSED, f"an API call while userinfo answers {status}")
 
 
@@ -171,24 +171,17 @@ def test_userinfo_errors_fail_closed(deployment: Deployment, control: MockContro
 def test_unparseable_userinfo_fails_closed(deployment: Deployment, control: MockControl) -> None:
     user = deployment.make_user()
     token = deployment.sign_in(user)
+    with precondition("the user's session before the failures"):
+        deployment.me(token)
     bodies = {
         "an HTML page": ("text/html", "<html><body><h1>Service unavailable</h1></body></html>"),
         "malformed JSON": ("application/json", '{"sub": "'),
     }
     for what, (content_type, body) in bodies.items():
-        control.add_fault(
-            "respond",
-            endpoint="userinfo",
-            user=user.email,
-            times=None,
-            status=200,
-            body=body,
-            content_type=content_type,
-        )
-        try:
+        with deployment.fault(
+            "respond", endpoint="userinfo", user=user.email, status=200, body=body, content_type=content_type
+        ):
             answer = deployment.gateway.api(USERINFO, token)
-        finally:
-            control.clear_faults(user=user.email)
         assert_status(answer, FAIL_CLOSED, f"an API call while userinfo answers 200 with {what}")
 
 
@@ -203,15 +196,15 @@ def test_hanging_userinfo_fails_closed_in_time(
 ) -> None:
     user = deployment.make_user()
     token = deployment.sign_in(user)
-    control.add_fault("delay", endpoint="userinfo", user=user.email, times=None, seconds=None)
-    began = time.monotonic()
-    try:
-        answer = deployment.gateway.api(USERINFO, token, timeout=time_budget + 1.0)
-    except httpx.TimeoutException:
-        answer = None
-    finally:
+    with precondition("the user's session before the hang"):
+        deployment.me(token)
+    with deployment.fault("delay", endpoint="userinfo", user=user.email, seconds=None):
+        began = time.monotonic()
+        try:
+            answer = deployment.gateway.api(USERINFO, token, timeout=time_budget + 1.0)
+        except httpx.TimeoutException:
+            answer = None
         elapsed = time.monotonic() - began
-        control.clear_faults(user=user.email)
     assert answer is not None, f"the API call was still unanswered after {elapsed:.1f} s while userinfo hangs"
     assert elapsed <= time_budget, f"the API call took {elapsed:.1f} s (budget {time_budget:g} s): {describe(answer)}"
     assert_status(answer, FAIL_CLOSED, "an API call while userinfo hangs")
@@ -225,6 +218,7 @@ def test_hanging_userinfo_fails_closed_in_time(
     staging=True,
 )
 def test_token_the_idp_never_issued_is_refused(deployment: Deployment) -> None:
+    deployment.positive_control(what="a token the IdP issued opens the API")
     never_issued = f"ory_at_{secrets.token_urlsafe(32)}.{secrets.token_urlsafe(32)}"
     assert_status(deployment.gateway.api(USERINFO, never_issued), 401, "an API call with a token nobody issued")
 
