@@ -509,7 +509,7 @@ def test_inactive_user_is_refused(deployment: Deployment) -> None:
     if not changed.is_success:
         raise cannot_judge(f"an admin could not make the user inactive: {describe(changed)}")
     login = deployment.login(user)
-    assert_refused(login.answer, "the login of an inactive user")
+    assert_no_session(login.client, login.answer, "the login of an inactive user")
     answer = deployment.gateway.api(USERINFO, session)
     assert answer.status_code == 401, f"the inactive user's existing session must get 401; got {describe(answer)}"
 

@@ -189,8 +189,6 @@ def test_callback_answers_with_an_immediate_redirect(page: Page, own_deployment:
     staging=True,
 )
 def test_token_in_the_query_is_refused(deployment: Deployment) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    assert deployment.me(token)["email"] == user.email
+    token = deployment.positive_control(what="the user's session in the Authorization header").token
     answer = deployment.gateway.get(USERINFO, params={"access_token": token})
     assert_status(answer, (400, 401, 403), "a token sent as ?access_token= must be refused")

@@ -25,7 +25,6 @@ from hoop_conformance.check_fixtures import Figures, OwnDeployment
 from hoop_conformance.contract import USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.idp.control import MockControl
-from hoop_conformance.judging import precondition
 
 FAIL_CLOSED = (401, 503)
 """What a gateway may answer when it cannot validate a token: never 200, never 500."""
@@ -114,9 +113,7 @@ def test_valid_token_is_checked_at_userinfo_in_the_header(deployment: Deployment
     staging=True,
 )
 def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    assert deployment.me(token)["email"] == user.email
+    token = deployment.positive_control(what="the user's session before the revocation").token
     revoked = httpx.post(
         deployment.idp.discovery()["revocation_endpoint"],
         auth=(deployment.app["client_id"], deployment.app["client_secret"]),
@@ -137,9 +134,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
 )
 def test_token_expired_at_the_idp_is_refused(own_deployment: OwnDeployment) -> None:
     deployment = own_deployment()
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    assert deployment.me(token)["email"] == user.email
+    token = deployment.positive_control(what="the user's session before it expires").token
     deployment.control.advance_clock(int(deployment.app.get("access_token_ttl", 3600)) + 60)
     assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token after its lifetime"
     assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call with a token expired at the IdP")
@@ -152,10 +147,8 @@ def test_token_expired_at_the_idp_is_refused(own_deployment: OwnDeployment) -> N
     requirement="When userinfo answers 500 or 429 the API call fails closed (401 or 503), never 200 or 500.",
 )
 def test_userinfo_errors_fail_closed(deployment: Deployment, control: MockControl) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    with precondition("the user's session before the failures"):
-        deployment.me(token)
+    signed = deployment.positive_control(what="the user's session before the failures")
+    user, token = signed.user, signed.token
     for status, body in ((500, "internal error"), (429, "rate limited")):
         with deployment.fault("respond", endpoint="userinfo", user=user.email, status=status, body=body):
             answer = deployment.gateway.api(USERINFO, token)
@@ -169,10 +162,8 @@ def test_userinfo_errors_fail_closed(deployment: Deployment, control: MockContro
     requirement="When userinfo answers HTML or malformed JSON the API call fails closed (401 or 503).",
 )
 def test_unparseable_userinfo_fails_closed(deployment: Deployment, control: MockControl) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    with precondition("the user's session before the failures"):
-        deployment.me(token)
+    signed = deployment.positive_control(what="the user's session before the failures")
+    user, token = signed.user, signed.token
     bodies = {
         "an HTML page": ("text/html", "<html><body><h1>Service unavailable</h1></body></html>"),
         "malformed JSON": ("application/json", '{"sub": "'),
@@ -194,10 +185,8 @@ def test_unparseable_userinfo_fails_closed(deployment: Deployment, control: Mock
 def test_hanging_userinfo_fails_closed_in_time(
     deployment: Deployment, control: MockControl, time_budget: float
 ) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    with precondition("the user's session before the hang"):
-        deployment.me(token)
+    signed = deployment.positive_control(what="the user's session before the hang")
+    user, token = signed.user, signed.token
     with deployment.fault("delay", endpoint="userinfo", user=user.email, seconds=None):
         began = time.monotonic()
         try:
@@ -230,8 +219,7 @@ def test_token_the_idp_never_issued_is_refused(deployment: Deployment) -> None:
     requirement="A valid access token that the same IdP issued to another client is refused.",
 )
 def test_token_issued_to_another_client_is_refused(deployment: Deployment, control: MockControl) -> None:
-    user = deployment.make_user()
-    assert deployment.me(deployment.sign_in(user))["email"] == user.email
+    user = deployment.positive_control(what="the user's own login").user
     token = str(deployment.foreign_tokens(user)["access_token"])
     assert idp_userinfo_status(deployment, token) == 200, "the other client's token is not valid at the IdP"
     assert_status(deployment.gateway.api(USERINFO, token), REFUSED, "an API call with another client's token")
@@ -246,9 +234,7 @@ def test_token_issued_to_another_client_is_refused(deployment: Deployment, contr
     staging=True,
 )
 def test_malformed_authorization_headers_are_401(deployment: Deployment) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    assert deployment.me(token)["email"] == user.email
+    token = deployment.positive_control(what="the user's session with a well-formed header").token
     headers = {
         "lower-case scheme": f"bearer {token}",
         "two spaces": f"Bearer  {token}",
@@ -271,9 +257,8 @@ def test_malformed_authorization_headers_are_401(deployment: Deployment) -> None
     staging=True,
 )
 def test_user_suspended_at_the_idp_is_refused(deployment: Deployment) -> None:
-    user = deployment.make_user()
-    token = deployment.sign_in(user)
-    assert deployment.me(token)["email"] == user.email
+    signed = deployment.positive_control(what="the user's session before the suspension")
+    user, token = signed.user, signed.token
     deployment.idp.admin.suspend_user(user.id)
     assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call after the user was suspended at the IdP")
 
@@ -287,8 +272,7 @@ def test_user_suspended_at_the_idp_is_refused(deployment: Deployment) -> None:
 )
 def test_jwts_that_are_not_this_gateways_access_tokens_are_refused(own_deployment: OwnDeployment) -> None:
     deployment = own_deployment(app_fields={"access_token_format": "jwt"})
-    user = deployment.make_user()
-    assert deployment.me(deployment.sign_in(user))["email"] == user.email
+    user = deployment.positive_control(what="the user's own login").user
     own = deployment.own_tokens(user)
     assert str(own["access_token"]).count(".") == 2, "the IdP was asked for JWT access tokens but issued another kind"
     other = deployment.foreign_tokens(user, access_token_format="jwt")
