@@ -30,9 +30,12 @@ ID_TOKEN_TAMPERS = (
     "missing_exp",
     "missing_sub",
     "missing_iat",
+    "missing_aud",
+    "missing_iss",
     "iat_future",
     "wrong_nonce",
     "unknown_key",
+    "no_kid",
 )
 
 
@@ -53,7 +56,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
         needs_endpoint=True,
     ),
     "delay": FaultKind(
-        "wait params seconds before answering; seconds null hangs until faults are cleared (at most 10 minutes)",
+        "wait params seconds before answering; seconds null hangs until the fault is removed or faults are cleared "
+        "(at most 10 minutes)",
         ENDPOINTS,
         needs_endpoint=True,
     ),
@@ -191,20 +195,24 @@ class FaultRegistry:
         return fault
 
     def remove(self, fault_id: str) -> None:
-        """Deactivate one fault."""
+        """Deactivate one fault, and release hung requests (a removed ``delay`` must not keep holding its own)."""
         before = len(self.faults)
         self.faults = [f for f in self.faults if f.id != fault_id]
         if len(self.faults) == before:
             raise ApiError(404, "Not Found")
+        self._release_hung()
 
     def clear(self, *, user: str | None = None, app: str | None = None) -> int:
         """Deactivate every fault (or those of one user / app) and release hung requests."""
         keep = [f for f in self.faults if (user and f.user != user) or (app and f.app != app)]
         removed = len(self.faults) - len(keep)
         self.faults = keep
+        self._release_hung()
+        return removed
+
+    def _release_hung(self) -> None:
         self._release.set()
         self._release = asyncio.Event()
-        return removed
 
     def take(
         self, kind: str, endpoint: str, *, user_refs: tuple[str, ...] = (), app_refs: tuple[str, ...] = ()

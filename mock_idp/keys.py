@@ -39,9 +39,10 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
-        """An RS256 JWS of ``claims`` with this key's ``kid``."""
-        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, **(headers or {})})
+    def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None, *, with_kid: bool = True) -> str:
+        """An RS256 JWS of ``claims`` with this key's ``kid`` in its header (none when not ``with_kid``)."""
+        kid = {"kid": self.kid} if with_kid else {}
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={**kid, **(headers or {})})
 
 
 class KeyRing:

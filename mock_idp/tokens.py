@@ -17,6 +17,8 @@ from mock_idp.keys import SigningKey
 FOREIGN_ISSUER = "https://evil.example.test/"
 FOREIGN_AUDIENCE = "https://untrusted.example.test"
 OTHER_CLIENT = "00000000-0000-4000-8000-000000000000"
+MISSING_CLAIM_TAMPERS = frozenset({"missing_exp", "missing_sub", "missing_iat", "missing_aud", "missing_iss"})
+"""Tampers that drop one claim: the one named after ``missing_``."""
 
 
 def b64url(data: bytes) -> str:
@@ -127,7 +129,7 @@ def tamper_claims(tamper: str | None, claims: dict[str, Any], now: float) -> Non
         claims.update(iat=int(now) + 86400, exp=int(now) + 86400 + 3600)
     elif tamper == "wrong_nonce":
         claims["nonce"] = secrets.token_urlsafe(16)
-    elif tamper in {"missing_exp", "missing_sub", "missing_iat"}:
+    elif tamper in MISSING_CLAIM_TAMPERS:
         claims.pop(tamper.removeprefix("missing_"), None)
 
 
@@ -150,6 +152,8 @@ def sign_id_token(
         return compact_jws({"alg": "HS256", "typ": "JWT", "kid": key.kid}, claims, hs256(key.public_pem()))
     if tamper == "unknown_key":
         return rogue_key.sign(claims)
+    if tamper == "no_kid":
+        return key.sign(claims, with_kid=False)
     token = key.sign(claims)
     if tamper == "bad_signature":
         head, _, signature = token.rpartition(".")

@@ -34,10 +34,14 @@ ANY_ROLE = frozenset({"admin", "auditor", "standard"})
 
 
 def user_json(user: User, settings: Settings) -> dict[str, object]:
-    """A user in Hoop's ``/api/userinfo`` shape."""
+    """A user in Hoop's ``/api/userinfo`` shape.
+
+    Under the ``hoop_email_linking`` mutant the ``id`` is, as in Hoop, the IdP subject the user last logged in with:
+    on ``/api/userinfo`` that is the session's ``sub`` (authentication requires userinfo to answer the stored one).
+    """
     role = role_of(user.groups, settings)
     return {
-        "id": user.id,
+        "id": user.subject if settings.mutant("hoop_email_linking") else user.id,
         "name": user.name,
         "email": user.email,
         "status": user.status,
@@ -105,7 +109,10 @@ async def list_users(request: Request) -> Response:
 
 
 def _find_user(gateway: Gateway, key: str) -> User:
-    user = gateway.store.user_by_id(key) or gateway.store.user_by_email(key.lower())
+    store = gateway.store
+    user = store.user_by_id(key) or store.user_by_email(key.lower())
+    if user is None and gateway.settings.mutant("hoop_email_linking"):  # its ids are subjects
+        user = store.user_by_subject(key)
     if user is None:
         raise HTTPException(404, "user not found")
     return user

@@ -172,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             print(
                 json.dumps(
-                    {m.name: {"checks": list(m.checks), "description": m.description} for m in MUTANTS.values()},
+                    {
+                        m.name: {"checks": list(m.checks), "passes": list(m.passes), "description": m.description}
+                        for m in MUTANTS.values()
+                    },
                     indent=2,
                 )
             )

@@ -48,11 +48,19 @@ def synced_groups(current: Sequence[str], claimed: list[str] | None, settings: S
     return claimed
 
 
+def _holds(groups: Sequence[str], name: str, settings: Settings) -> bool:
+    """Whether ``groups`` hold the group ``name`` exactly (the ``admin_group_lookalikes`` mutant ignores case and
+    surrounding spaces)."""
+    if settings.mutant("admin_group_lookalikes"):
+        return any(group.strip().lower() == name.strip().lower() for group in groups)
+    return name in groups
+
+
 def role_of(groups: Sequence[str], settings: Settings) -> str:
     """``admin``, ``auditor`` or ``standard``, from the configured group names."""
-    if settings.admin_group in groups and not settings.mutant("admin_role_never_granted"):
+    if _holds(groups, settings.admin_group, settings) and not settings.mutant("admin_role_never_granted"):
         return "admin"
-    if settings.auditor_group in groups:
+    if _holds(groups, settings.auditor_group, settings):
         return "auditor"
     return "standard"
 

@@ -15,9 +15,14 @@ from reference_gateway.settings import Settings
 ASYMMETRIC_ALGS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
 LEEWAY = 60.0
 """Seconds of clock skew allowed on ``exp`` and ``iat``."""
+EXP_LEEWAY_MUTANT = 1800.0
+"""The clock skew the ``exp_leeway_30min`` mutant allows on ``exp``."""
+IAT_LEEWAY_MUTANT = 3600.0
+"""How far ahead the ``iat_future_leeway_hour`` mutant lets ``iat`` be."""
 
-KeyLookup = Callable[[str], Awaitable[jwt.PyJWK | None]]
-"""Find the JWKS key with a given ``kid`` (refetching the JWKS once if it is unknown)."""
+KeyLookup = Callable[[str | None], Awaitable[jwt.PyJWK | None]]
+"""Find the JWKS key with a given ``kid`` (refetching the JWKS once if it is unknown); for no ``kid``, the JWKS's
+only key, or ``None`` when it holds several (OIDC Core 10.1)."""
 
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 """The JWS ``typ`` of an RFC 9068 access token."""
@@ -53,6 +58,22 @@ def _never(name: str) -> bool:
     return False
 
 
+async def _header_key(header: dict[str, Any], keys: KeyLookup, mutant: Callable[[str], bool]) -> jwt.PyJWK | None:
+    """The JWKS key the header's ``kid`` names; with no ``kid``, the JWKS's only key (OIDC Core 10.1).
+
+    ``None`` for a ``kid`` the JWKS does not hold (PyJWT has refused a ``kid`` that is not a string);
+    ``TokenRejected`` for no ``kid`` while the JWKS holds several keys (or, under the ``require_kid`` mutant, any
+    token without one).
+    """
+    kid: str | None = header.get("kid")
+    if kid is None and mutant("require_kid"):
+        raise TokenRejected("token header has no kid")
+    key = await keys(kid)
+    if key is None and kid is None:
+        raise TokenRejected("token header has no kid and the JWKS does not hold exactly one key")
+    return key
+
+
 async def verify_signature(
     token: str, *, algorithms: frozenset[str], keys: KeyLookup, settings: Settings, id_token: bool
 ) -> dict[str, Any]:
@@ -70,10 +91,7 @@ async def verify_signature(
             return jwt.decode(token, settings.client_secret, algorithms=[alg], options=_SIGNATURE_ONLY)
         if alg not in algorithms or alg not in ASYMMETRIC_ALGS:
             raise TokenRejected(f"signing algorithm {alg!r} is not allowed")
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise TokenRejected("token header has no kid")
-        key = await keys(kid)
+        key = await _header_key(header, keys, mutant)
         if key is None and mutant("skip_signature_on_unknown_kid"):
             return _unverified(token)
         if key is None:
@@ -94,30 +112,53 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
+def _check_issuer(claims: dict[str, Any], issuer: str, settings: Settings) -> None:
+    """``iss`` must be the issuer, exactly (a trailing slash included)."""
+    iss = claims.get("iss")
+    if iss is None and settings.mutant("allow_missing_iss"):
+        return
+    if isinstance(iss, str) and iss.rstrip("/") == issuer.rstrip("/") and settings.mutant("iss_ignores_trailing_slash"):
+        return
+    if iss != issuer and not settings.mutant("skip_iss_check"):
+        raise TokenRejected("iss is not the issuer")
+
+
+def _check_audience(claims: dict[str, Any], client_id: str, settings: Settings) -> None:
+    """``aud`` must hold the client id and nothing else."""
+    if settings.mutant("skip_aud_check") or ("aud" not in claims and settings.mutant("allow_missing_aud")):
+        return
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
+    if client_id not in audiences:
+        raise TokenRejected("aud does not hold the client id")
+    if any(aud != client_id for aud in audiences) and not settings.mutant("allow_extra_aud"):
+        raise TokenRejected("aud holds an audience other than the client id")
+
+
+def _check_times(claims: dict[str, Any], now: float, settings: Settings) -> None:
+    """``exp`` must be present and not past, ``iat`` present and not ahead (each with ``LEEWAY``)."""
+    exp = _number(claims, "exp")
+    if exp is None and not settings.mutant("allow_missing_exp"):
+        raise TokenRejected("exp is missing")
+    exp_leeway = EXP_LEEWAY_MUTANT if settings.mutant("exp_leeway_30min") else LEEWAY
+    if exp is not None and exp + exp_leeway < now and not settings.mutant("skip_exp_check"):
+        raise TokenRejected("the token has expired")
+    iat = _number(claims, "iat")
+    iat_leeway = IAT_LEEWAY_MUTANT if settings.mutant("iat_future_leeway_hour") else LEEWAY
+    if (iat is None or iat > now + iat_leeway) and not settings.mutant("skip_iat_check"):
+        raise TokenRejected("iat is missing or in the future")
+
+
 def check_id_token_claims(
     claims: dict[str, Any], expected: Expected, *, settings: Settings, now: float | None = None
 ) -> None:
     """Validate the claims of a signature-checked ID token; raise ``TokenRejected`` on the first fault."""
     now = time.time() if now is None else now
-    if claims.get("iss") != expected.issuer and not settings.mutant("skip_iss_check"):
-        raise TokenRejected("iss is not the issuer")
-    audience = claims.get("aud")
-    audiences = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
-    if not settings.mutant("skip_aud_check"):
-        if expected.client_id not in audiences:
-            raise TokenRejected("aud does not hold the client id")
-        if any(aud != expected.client_id for aud in audiences) and not settings.mutant("allow_extra_aud"):
-            raise TokenRejected("aud holds an audience other than the client id")
+    _check_issuer(claims, expected.issuer, settings)
+    _check_audience(claims, expected.client_id, settings)
     if "azp" in claims and claims["azp"] != expected.client_id and not settings.mutant("skip_azp_check"):
         raise TokenRejected("azp is not the client id")
-    exp = _number(claims, "exp")
-    if exp is None and not settings.mutant("allow_missing_exp"):
-        raise TokenRejected("exp is missing")
-    if exp is not None and exp + LEEWAY < now and not settings.mutant("skip_exp_check"):
-        raise TokenRejected("the token has expired")
-    iat = _number(claims, "iat")
-    if (iat is None or iat > now + LEEWAY) and not settings.mutant("skip_iat_check"):
-        raise TokenRejected("iat is missing or in the future")
+    _check_times(claims, now, settings)
     if expected.nonce is not None and claims.get("nonce") != expected.nonce and not settings.mutant("skip_nonce_check"):
         raise TokenRejected("nonce does not match the login")
     sub = claims.get("sub")

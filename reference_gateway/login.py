@@ -360,6 +360,12 @@ def _email_verified(value: object) -> bool:
     return not (value is False or (isinstance(value, str) and value.lower() == "false"))
 
 
+def _links_unverified(existing: User | None, subject: str, verified: bool) -> bool:
+    """Whether a login with an unverified e-mail would reach an existing account: another subject's, or one whose
+    e-mail was verified."""
+    return existing is not None and not verified and (existing.subject != subject or existing.email_verified)
+
+
 def _sign_in(gateway: Gateway, subject: str, claims: dict[str, Any], userinfo: dict[str, Any]) -> User:
     """Create or update the user of a verified login."""
     settings, store = gateway.settings, gateway.store
@@ -371,12 +377,9 @@ def _sign_in(gateway: Gateway, subject: str, claims: dict[str, Any], userinfo: d
     name = name if isinstance(name, str) else email
     verified = _email_verified(claims.get("email_verified", userinfo.get("email_verified")))
     existing = store.user_by_email(email)
-    if (
-        existing is not None
-        and not verified
-        and (existing.subject != subject or existing.email_verified)
-        and not settings.mutant("link_unverified_email")
-    ):
+    linking = _links_unverified(existing, subject, verified)
+    hoop_linking = linking and settings.mutant("hoop_email_linking")
+    if linking and not hoop_linking and not settings.mutant("link_unverified_email"):
         raise LoginRefused("an unverified e-mail matches an existing account")
     if existing is not None and existing.status != "active" and not settings.mutant("ignore_inactive_at_login"):
         raise UserInactive(existing.id)
@@ -398,4 +401,5 @@ def _sign_in(gateway: Gateway, subject: str, claims: dict[str, Any], userinfo: d
         if settings.mutant("groups_sync_on_create_only")
         else synced_groups(existing.groups, claimed, settings)
     )
+    name = existing.name if hoop_linking else name  # Hoop: the claimant sees the owner's name
     return store.save_user(replace(existing, name=name, subject=subject, groups=tuple(groups), email_verified=verified))

@@ -1,8 +1,8 @@
 """The mutant registry: named faults that each break one rule of the contract.
 
 A mutant exists only to prove the suite: running the suite against the gateway
-with ``REFGW_MUTANT=<name>`` must make every check listed for it fail. None is
-ever on by default.
+with ``REFGW_MUTANT=<name>`` must make every check listed for it fail, and every
+check listed as its ``passes`` still pass. None is ever on by default.
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, kw_only=True)
 class Mutant:
-    """One named fault: what it breaks and the checks that must catch it."""
+    """One named fault: what it breaks, the checks that must catch it, and those that must not."""
 
     name: str
     description: str
     checks: tuple[str, ...]
+    passes: tuple[str, ...] = ()
+    """Checks that must still pass under the mutant: proof that a check does not judge another's business."""
 
 
-def _m(name: str, checks: str, description: str) -> Mutant:
-    return Mutant(name=name, description=description, checks=tuple(checks.split()))
+def _m(name: str, checks: str, description: str, *, passes: str = "") -> Mutant:
+    return Mutant(name=name, description=description, checks=tuple(checks.split()), passes=tuple(passes.split()))
 
 
 MUTANTS: dict[str, Mutant] = {
@@ -65,18 +67,35 @@ MUTANTS: dict[str, Mutant] = {
         _m("accept_alg_none", "CB-10", "accepts ID tokens with alg none"),
         _m("accept_hs256", "CB-11", "accepts HS256 ID tokens keyed with the client secret"),
         _m("skip_iss_check", "CB-12", "does not check the ID token's iss"),
+        _m(
+            "iss_ignores_trailing_slash",
+            "CB-12",
+            "compares the ID token's iss with the issuer ignoring a trailing slash",
+        ),
         _m("skip_aud_check", "CB-13", "does not check that aud holds the client id"),
+        _m("allow_missing_aud", "CB-32", "accepts an ID token without aud (a wrong aud is still refused)"),
+        _m("allow_missing_iss", "CB-33", "accepts an ID token without iss (a wrong iss is still refused)"),
+        _m("require_kid", "CB-34", "refuses an ID token whose header has no kid, even when the JWKS holds one key"),
         _m("allow_extra_aud", "CB-14", "accepts extra audiences beside the client id"),
         _m("skip_azp_check", "CB-15", "does not check azp"),
         _m("skip_exp_check", "CB-16", "accepts expired ID tokens"),
+        _m("exp_leeway_30min", "CB-16", "allows 30 minutes of clock skew on the ID token's exp"),
         _m("allow_missing_exp", "CB-17", "accepts ID tokens without exp"),
         _m("skip_iat_check", "CB-18", "accepts a missing or future iat"),
+        _m("iat_future_leeway_hour", "CB-18", "accepts an iat up to an hour in the future"),
         _m("skip_nonce_check", "CB-19", "does not compare the ID token's nonce"),
         _m("no_id_token_required", "CB-20", "accepts a token response without id_token"),
         _m("token_error_unhandled", "CB-21", "lets a token endpoint failure escape as a 500"),
         _m("no_token_timeout", "CB-22", "calls the token endpoint without a timeout"),
         _m("trust_userinfo_sub", "CB-23", "takes the subject from userinfo without comparing it to the ID token"),
         _m("link_unverified_email", "CB-24", "links an unverified e-mail to an existing account"),
+        _m(
+            "hoop_email_linking",
+            "CB-24",
+            "signs an unverified claimant of an account's e-mail in to that account, keeping its name, syncing its "
+            "groups and taking the claimant's sub; shows the sub as the user id (Hoop's behaviour)",
+            passes="CB-25",
+        ),
         _m("no_lowercase_email", "CB-25", "stores and matches e-mails as given"),
         _m("reflect_error_description", "CB-26", "echoes the IdP's error_description unescaped in HTML"),
         _m("ignore_inactive_at_login", "CB-27", "lets inactive users log in"),
@@ -91,7 +110,12 @@ MUTANTS: dict[str, Mutant] = {
             "CB-29",
             "after a failed code exchange, sends the same code again with client_secret_post (Go's auto-detection)",
         ),
-        _m("malformed_state_500", "CB-30", "answers 500 to a missing or malformed state (Hoop's uuid column)"),
+        _m(
+            "malformed_state_500",
+            "CB-30",
+            "answers 500 to a missing or malformed state (Hoop's uuid column)",
+            passes="CB-05",
+        ),
         _m(
             "callback_idp_failure_500",
             "CB-31",
@@ -150,6 +174,12 @@ MUTANTS: dict[str, Mutant] = {
         _m("keep_admin", "GROUP-10", "keeps admin when the IdP removed it (Hoop's behaviour)"),
         _m("auditor_is_admin", "GROUP-11", "lets auditors pass admin-only routes"),
         _m("admin_routes_open", "GROUP-12", "lets every user pass admin-only routes"),
+        _m(
+            "admin_group_lookalikes",
+            "GROUP-12",
+            "grants admin (auditor) for a group equal to the admin (auditor) group's name in another case or with "
+            "spaces around",
+        ),
         _m("ignore_groups_claim_setting", "GROUP-13", "always reads the default groups claim"),
         _m("no_first_admin", "GROUP-14", "does not make the first user an admin"),
         # load
@@ -177,7 +207,12 @@ def covered_checks() -> set[str]:
     return {check for mutant in MUTANTS.values() for check in mutant.checks}
 
 
+def _listed(mutant: Mutant, width: int) -> str:
+    line = f"{mutant.name:<{width}}  {','.join(mutant.checks):<36}  {mutant.description}"
+    return f"{line}; must still pass {','.join(mutant.passes)}" if mutant.passes else line
+
+
 def listing() -> str:
-    """One line per mutant: name, the checks it must make fail, what it breaks."""
+    """One line per mutant: name, the checks it must make fail, what it breaks, and the checks it must still pass."""
     width = max(len(name) for name in MUTANTS)
-    return "\n".join(f"{m.name:<{width}}  {','.join(m.checks):<36}  {m.description}" for m in MUTANTS.values())
+    return "\n".join(_listed(m, width) for m in MUTANTS.values())

@@ -107,6 +107,13 @@ def _parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
     return keys
 
 
+def key_for(keys: dict[str, jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
+    """The key ``kid``; for no ``kid``, the only key when there is exactly one (OIDC Core 10.1)."""
+    if kid is None:
+        return next(iter(keys.values())) if len(keys) == 1 else None
+    return keys.get(kid)
+
+
 def _token_response(response: httpx.Response) -> dict[str, Any]:
     """The token endpoint's answer as a JSON object holding an access token; ``IdpError`` for anything else."""
     if response.status_code != 200:
@@ -217,18 +224,19 @@ class IdpClient:
         await self._fetch_jwks(discovery)
         return discovery
 
-    async def signing_key(self, discovery: Discovery, kid: str, *, fresh: bool) -> jwt.PyJWK | None:
-        """The JWKS key ``kid``: from a fresh JWKS when ``fresh``, else cached with one refetch if unknown.
+    async def signing_key(self, discovery: Discovery, kid: str | None, *, fresh: bool) -> jwt.PyJWK | None:
+        """The JWKS key ``kid`` (for no ``kid``, the only key if the JWKS holds one): from a fresh JWKS when
+        ``fresh``, else cached with one refetch if not found.
 
-        Unknown-``kid`` refetches are at most one per ``JWKS_REFETCH_INTERVAL`` (forged tokens cannot hammer the IdP).
+        Such refetches are at most one per ``JWKS_REFETCH_INTERVAL`` (forged tokens cannot hammer the IdP).
         """
         if self._jwks is not None and self._settings.mutant("jwks_cached_forever"):
-            return self._jwks.get(kid)
+            return key_for(self._jwks, kid)
         stale = time.monotonic() - self._jwks_fetched_at >= JWKS_REFETCH_INTERVAL
-        if fresh or self._jwks is None or (kid not in self._jwks and stale):
+        if fresh or self._jwks is None or (key_for(self._jwks, kid) is None and stale):
             await self._fetch_jwks(discovery)
         assert self._jwks is not None
-        return self._jwks.get(kid)
+        return key_for(self._jwks, kid)
 
     async def exchange_code(self, discovery: Discovery, *, code: str, code_verifier: str | None) -> dict[str, Any]:
         """Exchange an authorization code at the token endpoint (client_secret_basic), once: a failure is final."""

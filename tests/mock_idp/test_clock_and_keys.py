@@ -9,7 +9,9 @@ import jwt
 import pytest
 
 from hoop_conformance.idp.api import IdpApiError
+from hoop_conformance.launchers.mock import start_mock_idp
 from hoop_conformance.users import MakeUser
+from mock_idp.settings import MockIdpSettings
 from tests.mock_idp.conftest import RelyingParty
 from tests.mock_idp.flows import code_for, exchange, login, query, tokens_for, userinfo, verify_id_token
 
@@ -118,3 +120,12 @@ def test_rotation_keep_old_keeps_the_old_key_published(own_rp: RelyingParty, own
     assert after == [new_kid, *before]
     assert verify_id_token(own_rp, old_token)["sub"] == user.id, "tokens signed before rotation still verify"
     assert jwt.get_unverified_header(tokens_for(own_rp, user)["id_token"])["kid"] == new_kid != old_kid
+
+
+def test_a_one_key_mock_publishes_exactly_one_key(pytestconfig: pytest.Config) -> None:
+    settings = MockIdpSettings(users=(), key_count=1)
+    with start_mock_idp(settings, log_dir=pytestconfig.getoption("server_logs")) as idp:
+        kids = [key["kid"] for key in httpx.get(f"{idp.issuer}.well-known/jwks.json").json()["keys"]]
+        assert idp.control.signing_keys() == {"signing": kids[0], "kids": kids} and len(kids) == 1
+        new_kid = idp.control.rotate_keys()
+        assert idp.control.signing_keys() == {"signing": new_kid, "kids": [new_kid]}, "rotation keeps one key"

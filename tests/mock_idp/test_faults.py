@@ -121,6 +121,14 @@ def check_unknown_key(rp: RelyingParty, token: str, base: dict[str, Any]) -> Non
     assert same_claims(claims, base)
 
 
+def check_no_kid(rp: RelyingParty, token: str, base: dict[str, Any]) -> None:
+    header, claims, _, _ = parts(token)
+    assert header["alg"] == "RS256" and "kid" not in header
+    signing = jwks(rp.idp.issuer)[rp.idp.control.signing_keys()["signing"]].key
+    assert jwt.decode(token, key=signing, algorithms=["RS256"], audience=rp.app["client_id"], issuer=rp.idp.issuer)
+    assert same_claims(claims, base)
+
+
 def claim_check(expected_change: Any) -> Any:
     """A check that the signature is good and ``expected_change(claims, base)`` holds."""
 
@@ -198,8 +206,11 @@ TAMPER_CHECKS = {
     "missing_exp": claim_check(missing("exp")),
     "missing_sub": claim_check(missing("sub")),
     "missing_iat": claim_check(missing("iat")),
+    "missing_aud": claim_check(missing("aud")),
+    "missing_iss": claim_check(missing("iss")),
     "iat_future": claim_check(iat_future),
     "wrong_nonce": claim_check(wrong_nonce),
+    "no_kid": check_no_kid,
 }
 
 

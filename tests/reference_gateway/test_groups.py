@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -45,6 +46,21 @@ def test_roles() -> None:
     assert role_of(["x", "admin"], SETTINGS) == "admin"
     assert role_of(["auditor"], SETTINGS) == "auditor"
     assert role_of(["Admin", "AUDITOR"], SETTINGS) == "standard"
+
+
+@pytest.mark.parametrize(
+    ("groups", "role"),
+    [(["Admin"], "admin"), ([" admin "], "admin"), (["ADMIN"], "admin"), ([" Auditor"], "auditor")],
+)
+def test_admin_group_lookalikes_mutant_grants_roles_to_lookalikes(groups: list[str], role: str) -> None:
+    assert role_of(groups, SETTINGS) == "standard"
+    assert role_of(groups, replace(SETTINGS, mutants=frozenset({"admin_group_lookalikes"}))) == role
+
+
+def test_admin_group_lookalikes_mutant_still_needs_the_name() -> None:
+    settings = replace(SETTINGS, mutants=frozenset({"admin_group_lookalikes"}))
+    assert role_of(["administrators", "admins", "ad min"], settings) == "standard"
+    assert role_of(["admin"], settings) == "admin"
 
 
 def groups_after_login(gw: Harness, user: Any, **fault: Any) -> list[str]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
 
 from hoop_conformance.contract import SESSION_COOKIE
-from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
 from mock_idp.faults import ID_TOKEN_TAMPERS
+from mock_idp.settings import MockIdpSettings
 from tests.reference_gateway.harness import Harness, harness
 
 STATE_ERROR = {"message": "failed to retrieve login state internally"}
@@ -191,6 +193,37 @@ def test_bad_id_token_is_refused(gw: Harness, tamper: str) -> None:
     assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
 
 
+def test_id_token_without_kid_is_refused_while_the_jwks_holds_several_keys(gw: Harness) -> None:
+    assert len(gw.idp.control.signing_keys()["kids"]) > 1
+    user = gw.user()
+    gw.idp.control.add_fault("id_token", user=user.email, tamper="no_kid")
+    assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
+
+
+@pytest.fixture(scope="module")
+def one_key_idp(pytestconfig: pytest.Config) -> Iterator[RunningMockIdp]:
+    """A mock of this module's own whose JWKS holds exactly one key."""
+    settings = MockIdpSettings(users=(), key_count=1)
+    with start_mock_idp(settings, log_dir=pytestconfig.getoption("server_logs")) as running:
+        yield running
+
+
+def test_id_token_without_kid_is_verified_against_a_one_key_jwks(one_key_idp: RunningMockIdp) -> None:
+    with harness(one_key_idp) as gw:
+        user = gw.user()
+        gw.idp.control.add_fault("id_token", user=user.email, tamper="no_kid")
+        assert gw.me(gw.sign_in(user))["email"] == user.email
+        gw.idp.control.add_fault("id_token", user=user.email, tamper="bad_signature")
+        assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
+
+
+def test_require_kid_mutant_refuses_an_id_token_without_kid_from_a_one_key_jwks(one_key_idp: RunningMockIdp) -> None:
+    with harness(one_key_idp, mutant="require_kid") as gw:  # its warm-up login, with a kid, succeeds
+        user = gw.user()
+        gw.idp.control.add_fault("id_token", user=user.email, tamper="no_kid")
+        assert_refused_after_state(gw, gw.login(user).answer, f"{gw.url}/callback")
+
+
 @pytest.mark.parametrize(
     ("kind", "params"),
     [("omit_id_token", {}), ("userinfo_sub_mismatch", {})],
@@ -265,6 +298,19 @@ def test_malformed_callback_is_a_4xx_without_a_token_request(gw: Harness, case: 
     assert gw.idp.control.journal(app=gw.app["client_id"], endpoint="token", since=since) == []
 
 
+def test_malformed_state_500_mutant_answers_a_bare_500_without_a_token_request(mock_idp: RunningMockIdp) -> None:
+    with harness(mock_idp, mutant="malformed_state_500", warm_up=False) as gw:
+        client = gw.client()
+        since = gw.idp.control.journal_cursor()
+        for params in ({"code": "c-1"}, {"state": "'; DROP TABLE login_states; --", "code": "c-1"}):
+            response = client.get(f"{gw.url}/api/callback", params=params)
+            assert response.status_code == 500 and "set-cookie" not in response.headers, params
+        assert SESSION_COOKIE not in client.cookies
+        assert gw.idp.control.journal(app=gw.app["client_id"], endpoint="token", since=since) == []
+        forged = client.get(f"{gw.url}/api/callback", params={"state": "forged-state-value", "code": "c-1"})
+        assert forged.status_code == 400 and forged.json() == STATE_ERROR, "a state-shaped unknown state is still a 400"
+
+
 def test_hanging_token_endpoint_is_cut_off(mock_idp: RunningMockIdp) -> None:
     with harness(mock_idp, extra_env={"REFGW_IDP_TIMEOUT": "1"}) as gw:
         user = gw.user()
@@ -290,6 +336,32 @@ def test_unverified_email_of_a_new_user_creates_an_account(gw: Harness) -> None:
     user = gw.user()
     gw.idp.control.add_fault("email_unverified", user=user.email, times=2)
     assert gw.me(gw.sign_in(user))["verified"] is False
+
+
+def test_hoop_email_linking_mutant_signs_an_unverified_claimant_in_to_the_account(mock_idp: RunningMockIdp) -> None:
+    with harness(mock_idp, mutant="hoop_email_linking") as gw:
+        admin = gw.sign_in(gw.user("admin"))
+        owner, claimant = gw.user(f"owners-{gw.app_id[:6]}"), gw.user(f"claimants-{gw.app_id[:6]}")
+        account = gw.me(gw.sign_in(owner))
+        assert account["id"] == owner.id, "the id is the session's IdP sub"
+        claims = {"email": owner.email.upper(), "email_verified": False}
+        gw.idp.control.add_fault("id_token", user=claimant.email, claims=claims)
+        session = gw.me(gw.sign_in(claimant))
+        assert session["id"] == claimant.id and session["email"] == account["email"]
+        assert session["name"] == account["name"] and session["groups"] == [f"claimants-{gw.app_id[:6]}"]
+        users = gw.gateway.api("/api/users", admin).json()
+        listed = [entry for entry in users if entry["email"] == owner.email.lower()]
+        assert listed == [session], "one account, whose stored subject is now the claimant's"
+        assert gw.gateway.api(f"/api/users/{claimant.id}", admin).json() == session
+
+
+def test_hoop_email_linking_mutant_keeps_one_lower_case_account_per_user(mock_idp: RunningMockIdp) -> None:
+    with harness(mock_idp, mutant="hoop_email_linking") as gw:
+        user = gw.user(email=f"Case.{time.time_ns()}@Example.TEST")
+        first = gw.me(gw.sign_in(user))
+        gw.idp.admin.update_user(user.id, email=user.email.upper())
+        second = gw.me(gw.sign_in(user))
+        assert second == first and second["email"] == user.email.lower()
 
 
 def test_mixed_case_email_logins_share_one_account(gw: Harness) -> None:

@@ -70,3 +70,27 @@ def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
         gw.idp.admin.remove_member(gw.group("admin"), user.id)
         token = gw.sign_in(user)
         assert gw.gateway.api(f"/api/api-keys?access_token={token}", None).status_code == 200
+
+
+def test_id_token_and_role_mutants_break_their_rule_end_to_end(mock_idp: RunningMockIdp) -> None:
+    mutants = (
+        "allow_missing_aud,allow_missing_iss,iss_ignores_trailing_slash,exp_leeway_30min,iat_future_leeway_hour,"
+        "admin_group_lookalikes"
+    )
+    with harness(mock_idp, mutant=mutants) as gw:
+        now = int(gw.idp.control.now())
+        accepted = [
+            {"tamper": "missing_aud"},
+            {"tamper": "missing_iss"},
+            {"claims": {"iss": gw.idp.issuer.rstrip("/")}},
+            {"claims": {"exp": now - 1500}},
+            {"claims": {"iat": now + 3000}},
+        ]
+        refused = [{"tamper": name} for name in ("wrong_aud", "wrong_iss", "expired", "iat_future", "missing_iat")]
+        for fault in accepted + refused:
+            user = gw.user()
+            gw.idp.control.add_fault("id_token", user=user.email, **fault)
+            assert gw.login(user).succeeded is (fault in accepted), fault
+        user = gw.user()
+        gw.idp.control.add_fault("id_token", user=user.email, claims={"https://app.hoop.dev/groups": [" Admin "]})
+        assert gw.gateway.api("/api/api-keys", gw.sign_in(user)).status_code == 200

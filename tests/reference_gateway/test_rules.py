@@ -1,14 +1,27 @@
-"""The strict rules as pure functions: settings, redirects, ID token and JWT access token claims."""
+"""The strict rules as pure functions: settings, redirects, the signing key of a token, ID token and JWT access
+token claims; and the mutants that break one of them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
+import jwt
 import pytest
 
+from mock_idp.keys import SigningKey
+from mock_idp.tokens import compact_jws
 from reference_gateway.errors import ConfigError, TokenRejected
-from reference_gateway.idtoken import AccessTokenAudience, Expected, check_access_token_claims, check_id_token_claims
+from reference_gateway.idtoken import (
+    AccessTokenAudience,
+    Expected,
+    KeyLookup,
+    check_access_token_claims,
+    check_id_token_claims,
+    verify_signature,
+)
+from reference_gateway.oidc import key_for
 from reference_gateway.redirects import redirect_allowed, token_in_url
 from reference_gateway.settings import Settings, load_settings
 
@@ -151,6 +164,88 @@ def test_good_id_token_claims_pass() -> None:
 def test_bad_id_token_claims_are_rejected(changes: dict[str, Any]) -> None:
     with pytest.raises(TokenRejected):
         check_id_token_claims(good_claims(**changes), EXPECTED, settings=SETTINGS, now=NOW)
+
+
+def with_mutant(name: str) -> Settings:
+    """The strict settings with mutant ``name`` on."""
+    return replace(SETTINGS, mutants=frozenset({name}))
+
+
+@pytest.mark.parametrize(
+    ("mutant", "broken", "kept"),
+    [
+        ("allow_missing_aud", {"aud": None}, [{"aud": ["other"]}, {"aud": ["client", "other"]}]),
+        ("allow_missing_iss", {"iss": None}, [{"iss": "http://other.test/"}, {"iss": "http://idp.test"}]),
+        ("iss_ignores_trailing_slash", {"iss": "http://idp.test"}, [{"iss": "http://other.test/"}, {"iss": None}]),
+        ("exp_leeway_30min", {"exp": NOW - 1500}, [{"exp": NOW - 1900}, {"exp": None}]),
+        ("iat_future_leeway_hour", {"iat": NOW + 3000}, [{"iat": NOW + 86400}, {"iat": None}]),
+    ],
+)
+def test_id_token_claim_mutants_break_only_their_rule(
+    mutant: str, broken: dict[str, Any], kept: list[dict[str, Any]]
+) -> None:
+    """The strict rule refuses ``broken``; the mutant accepts it, and still refuses each of ``kept``."""
+    with pytest.raises(TokenRejected):
+        check_id_token_claims(good_claims(**broken), EXPECTED, settings=SETTINGS, now=NOW)
+    settings = with_mutant(mutant)
+    check_id_token_claims(good_claims(**broken), EXPECTED, settings=settings, now=NOW)
+    check_id_token_claims(good_claims(), EXPECTED, settings=settings, now=NOW)
+    for changes in kept:
+        with pytest.raises(TokenRejected):
+            check_id_token_claims(good_claims(**changes), EXPECTED, settings=settings, now=NOW)
+
+
+ONLY_KEY, OTHER_KEY = SigningKey.generate(), SigningKey.generate()
+CLAIMS = {"sub": "u1"}
+
+
+def key_lookup(*keys: SigningKey) -> KeyLookup:
+    """A JWKS holding ``keys``, searched as the gateway searches its IdP's."""
+    jwks = {key.kid: jwt.PyJWK(key.public_jwk()) for key in keys}
+
+    async def lookup(kid: str | None) -> jwt.PyJWK | None:
+        return key_for(jwks, kid)
+
+    return lookup
+
+
+def verified(token: str, *keys: SigningKey, settings: Settings = SETTINGS, id_token: bool = True) -> dict[str, Any]:
+    """The claims of ``token`` once its header and signature are checked against a JWKS of ``keys``."""
+    return asyncio.run(
+        verify_signature(
+            token, algorithms=frozenset({"RS256"}), keys=key_lookup(*keys), settings=settings, id_token=id_token
+        )
+    )
+
+
+def test_token_without_kid_is_verified_against_the_only_key() -> None:
+    assert verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY) == CLAIMS
+    assert verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY, id_token=False) == CLAIMS
+    with pytest.raises(TokenRejected, match="invalid token"):
+        verified(OTHER_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY)
+
+
+def test_token_without_kid_is_refused_while_the_jwks_holds_several_keys() -> None:
+    with pytest.raises(TokenRejected, match="no kid"):
+        verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY, OTHER_KEY)
+    with pytest.raises(TokenRejected, match="no kid"):
+        verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY, OTHER_KEY, id_token=False)
+    assert verified(ONLY_KEY.sign(CLAIMS), ONLY_KEY, OTHER_KEY) == CLAIMS
+
+
+@pytest.mark.parametrize("kid", [7, ["k"], {"kid": "k"}])
+def test_token_whose_kid_is_not_a_string_is_refused(kid: object) -> None:
+    token = compact_jws({"alg": "RS256", "kid": kid}, CLAIMS, lambda _: b"signature")
+    with pytest.raises(TokenRejected, match="invalid token"):
+        verified(token, ONLY_KEY)
+
+
+def test_require_kid_mutant_refuses_an_id_token_without_kid_even_from_one_key() -> None:
+    settings = with_mutant("require_kid")
+    with pytest.raises(TokenRejected, match="no kid"):
+        verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY, settings=settings)
+    assert verified(ONLY_KEY.sign(CLAIMS), ONLY_KEY, OTHER_KEY, settings=settings) == CLAIMS
+    assert verified(ONLY_KEY.sign(CLAIMS, with_kid=False), ONLY_KEY, settings=settings, id_token=False) == CLAIMS
 
 
 AT_AUDIENCE = AccessTokenAudience(issuer="http://idp.test/", client_id="client")

@@ -91,9 +91,12 @@ def test_list_mutants() -> None:
     env = gateway_environment(1, IdpRegistration(issuer="http://x/", client_id="c", client_secret="s"), {})
     text = run_gateway(env, "--list-mutants")
     assert text.returncode == 0 and len(text.stdout.splitlines()) == len(MUTANTS)
+    (line,) = [line for line in text.stdout.splitlines() if line.startswith("hoop_email_linking ")]
+    assert line.endswith("; must still pass CB-25")
     listed: dict[str, Any] = json.loads(run_gateway(env, "--list-mutants", "--json").stdout)
     assert listed.keys() == MUTANTS.keys()
     assert listed["skip_state_check"]["checks"] == ["CB-04", "CB-05"]
+    assert listed["skip_state_check"]["passes"] == [] and listed["malformed_state_500"]["passes"] == ["CB-05"]
 
 
 def test_sqlite_file_keeps_users_and_sessions_across_restarts(mock_idp: RunningMockIdp, tmp_path: Path) -> None:

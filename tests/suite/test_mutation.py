@@ -25,7 +25,7 @@ def test_mutant_makes_its_checks_fail(name: str, tmp_path: Path, record_property
     mutant = MUTANTS[name]
     run = run_suite(
         tmp_path,
-        "--checks", ",".join(mutant.checks), "--heavy", "--strict", "--time-budget", str(HANG_BUDGET),
+        "--checks", ",".join(mutant.checks + mutant.passes), "--heavy", "--strict", "--time-budget", str(HANG_BUDGET),
         env={"REFGW_MUTANT": name, "REFGW_IDP_TIMEOUT": str(IDP_TIMEOUT)},
     )  # fmt: skip
     record_property("mutant_failing", " ".join(sorted(run.failing())))
@@ -33,6 +33,12 @@ def test_mutant_makes_its_checks_fail(name: str, tmp_path: Path, record_property
     assert not survivors, (
         f"mutant {name} ({mutant.description}) survives {survivors}: {[run.statuses.get(c) for c in survivors]}\n"
         f"{run.output}"
+    )
+    statuses = {check: run.statuses.get(check, "not run") for check in mutant.passes}
+    meddling = {check: status for check, status in statuses.items() if status != "PASS"}
+    assert not meddling, (
+        f"mutant {name} ({mutant.description}) breaks none of the rules of {list(mutant.passes)}, so they must PASS "
+        f"(a check that does not judges another check's business): {meddling}\n{run.output}"
     )
     assert run.returncode != 0
 
