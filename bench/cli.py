@@ -66,6 +66,12 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_argument("--no-suite", action="store_true", help="skip timing the conformance suite and the mutation test")
     cli.add_argument("--no-mutation", action="store_true", help="skip timing the mutation test (minutes)")
+    cli.add_argument(
+        "--soak-runs",
+        type=int,
+        default=3,
+        help="random-order runs of the suite for its flake rate, 0 for none (default %(default)s; ./run soak for more)",
+    )
     return cli
 
 
@@ -241,6 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in startup_rows(*starts):
         print(line)
     if not args.no_suite:
-        for line in suite_rows(args.browser_logins, mutation=not args.no_mutation):
+        for line in suite_rows(args.browser_logins, mutation=not args.no_mutation, soak_runs=args.soak_runs):
             print(line, flush=True)
     return 0

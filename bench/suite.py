@@ -13,6 +13,7 @@ from pathlib import Path
 from faker import Faker
 from playwright.sync_api import sync_playwright
 
+from bench.soak import flake_rate, soak
 from hoop_conformance.contract import CALLBACK
 from hoop_conformance.deployment import Deployment, Gateway, Idp
 from hoop_conformance.drivers.browser_flow import browser_login
@@ -61,7 +62,7 @@ def timed_pytest(*args: str) -> tuple[float, int]:
         return time.perf_counter() - began, result.returncode
 
 
-def suite_rows(logins: int, *, mutation: bool) -> Iterator[str]:
+def suite_rows(logins: int, *, mutation: bool, soak_runs: int) -> Iterator[str]:
     """The lines of the suite's part of the report."""
     times = browser_login_times(logins)
     median = statistics.median(times)
@@ -72,3 +73,10 @@ def suite_rows(logins: int, *, mutation: bool) -> Iterator[str]:
     if mutation:
         seconds, status = timed_pytest("tests/suite/test_mutation.py", "-n", "2")
         yield f"suite     mutation test (-n 2)  {seconds:.0f} s, exit {status}"
+    if soak_runs > 0:
+        runs = soak(soak_runs, hog=False)
+        unexpected = sum(len(run.unexpected) for run in runs)
+        yield (
+            f"suite     flake rate over {soak_runs} random-order runs (-n 2)  {flake_rate(runs):.0%} of runs, "
+            f"{unexpected} unexpected result(s) in all"
+        )
