@@ -123,10 +123,8 @@ def outage_then_recovery(deployment: Deployment, endpoint: str) -> None:
         f"(limit {RECOVERY_ANSWER_LIMIT:g} s): {attempt.shown()}"
     )
     assert_serving(deployment, limit=RECOVERY_ANSWER_LIMIT)
-    for attempt in ("a login", "another login"):  # "logins work again", not one
-        assert_signs_in(
-            deployment, deployment.make_user(), f"{attempt} once the IdP's {endpoint} recovered (no restart)"
-        )
+    for which in ("a login", "another login"):  # "logins work again", not one
+        assert_signs_in(deployment, deployment.make_user(), f"{which} once the IdP's {endpoint} recovered (no restart)")
 
 
 def gateway_requests(journal: Journal, since: int) -> Counter[str]:
