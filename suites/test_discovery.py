@@ -23,7 +23,6 @@ from hoop_conformance.check_fixtures import Figures, OwnDeployment
 from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
 from hoop_conformance.deployment import Deployment, Idp, Journal, Login
 from hoop_conformance.idp.control import MockControl
-from hoop_conformance.judging import precondition
 from hoop_conformance.users import IdpUser
 from hoop_conformance.waiting import wait_for
 
@@ -108,12 +107,6 @@ def assert_signs_in(deployment: Deployment, user: IdpUser, what: str) -> None:
     assert deployment.me(login.token)["email"] == user.email, f"{what}: the session is not the user's"
 
 
-def assert_can_sign_in(deployment: Deployment, when: str) -> None:
-    """The positive control: a login succeeds on this gateway ``when``; otherwise the check cannot judge (ERROR)."""
-    with precondition(f"the positive control (a login {when})"):
-        assert_signs_in(deployment, deployment.make_user(), when)
-
-
 def outage_then_recovery(deployment: Deployment, endpoint: str) -> None:
     """While ``endpoint`` answers 500 a login is answered in time; once it recovers, logins work again."""
     with deployment.fault("respond", endpoint=endpoint, status=500, body='{"error":"server_error"}'):
@@ -165,7 +158,7 @@ def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> No
 def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -> None:
     deployment = own_deployment(warm_up=False)
     control = deployment.control
-    assert_can_sign_in(deployment, "before the issuer changed")
+    deployment.positive_control(what="a login before the issuer changed")
     user = deployment.make_user()
     pending = deployment.pending_login(user)
     control.add_fault("discovery_issuer_mismatch")
@@ -231,7 +224,7 @@ def test_id_token_signed_by_an_unknown_key_is_rejected(deployment: Deployment, c
     # The tampers are scoped to the check's users, so the worker's shared gateway serves (a refetch of the JWKS on
     # an unknown kid disturbs nobody). Two forgeries: a key whose kid the JWKS lacks, and a signature that no JWKS
     # key made under a kid the JWKS publishes (the mock's closest to a foreign key claiming a published kid).
-    assert_can_sign_in(deployment, "without a forged ID token")
+    deployment.positive_control(what="a login without a forged ID token")
     for tamper, what in UNKNOWN_KEY_TAMPERS.items():
         user = deployment.make_user()
         with deployment.fault("id_token", endpoint="token", user=user.email, tamper=tamper):
@@ -310,9 +303,7 @@ def test_idp_requests_per_login_and_api_call(deployment: Deployment, journal: Jo
 def test_hanging_discovery_does_not_hang_the_gateway(own_deployment: OwnDeployment, time_budget: float) -> None:
     deployment = own_deployment(warm_up=False)
     journal = deployment.journal
-    user = deployment.make_user()
-    with precondition("a login before the hang"):
-        token = deployment.sign_in(user)
+    token = deployment.positive_control(what="a login before the hang").token
     starter = deployment.client()
     cursor = journal.cursor()
 

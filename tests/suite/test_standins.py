@@ -24,10 +24,10 @@ import httpx
 import pytest
 
 from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.launchers.servers import free_port
 from tests.suite.runs import REPO_ROOT, run_suite
 from tests.suite.standins.null_gateway import REFUSALS
 from tests.suite.standins.proxy import CallbackRefusingProxy
-from tests.suite.standins.upstream import free_port
 
 HANG_BUDGET = "6"
 """``--time-budget`` for the broken-login run, as in the mutation test: the hang checks are judged sooner."""

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hoop_conformance.contract import HEALTHZ
 from tests.suite.standins.serving import StandInError, port_from, run_until_stopped, serve
 
-HEALTHZ = "/api/healthz"
 REFUSALS = {404: {"message": "not found"}, 401: {"message": "access denied"}}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,24 +10,18 @@ from contextlib import contextmanager
 
 import httpx
 
+from hoop_conformance.launchers.gateway import healthy
+from hoop_conformance.launchers.servers import free_port
 from tests.suite.standins.serving import StandInError
 
-HEALTHZ = "/api/healthz"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 POLL_INTERVAL = 0.05
 
 
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(url + HEALTHZ, timeout=2.0, trust_env=False).status_code == 200
+        return healthy(url)
     except httpx.HTTPError:
         return False
 
