@@ -3,7 +3,6 @@ token claims; and the mutants that break one of them."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +23,7 @@ from reference_gateway.idtoken import (
 from reference_gateway.oidc import key_for
 from reference_gateway.redirects import redirect_allowed, token_in_url
 from reference_gateway.settings import Settings, load_settings
+from tests import coroutines
 
 ENV = {
     "API_URL": "http://127.0.0.1:8009/",
@@ -211,7 +211,7 @@ def key_lookup(*keys: SigningKey) -> KeyLookup:
 
 def verified(token: str, *keys: SigningKey, settings: Settings = SETTINGS, id_token: bool = True) -> dict[str, Any]:
     """The claims of ``token`` once its header and signature are checked against a JWKS of ``keys``."""
-    return asyncio.run(
+    return coroutines.run(
         verify_signature(
             token, algorithms=frozenset({"RS256"}), keys=key_lookup(*keys), settings=settings, id_token=id_token
         )

@@ -10,7 +10,6 @@ slot is another test's business (test_gateway_modes.py); serialized, the broken-
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shlex
 import signal
@@ -25,6 +24,7 @@ import pytest
 
 from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.servers import free_port
+from tests import coroutines
 from tests.suite.runs import REPO_ROOT, run_suite
 from tests.suite.standins.null_gateway import REFUSALS
 from tests.suite.standins.proxy import CallbackRefusingProxy
@@ -211,7 +211,7 @@ def test_proxy_forwards_unchanged_and_refuses_callbacks_after_the_first() -> Non
         request("GET", "/api/callback?code=c1&state=s1"),
         request("GET", "/api/callback?code=c2&state=s2"),
     ]
-    seen, answers = asyncio.run(_through_proxy(requests))
+    seen, answers = coroutines.run(_through_proxy(requests))
     assert [(r.method, r.url.raw_path, r.content) for r in seen] == [
         ("POST", b"/api/users/u1?q=a%20b&r=", b"payload"),
         ("GET", b"/api/callback?code=c1&state=s1", b""),
