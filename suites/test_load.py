@@ -14,7 +14,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, Request
 
 from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
@@ -163,17 +163,21 @@ def session_mismatch(deployment: Deployment, session: Session) -> str:
 
 
 def assert_sessions_are_their_own(
-    deployment: Deployment, sessions: Sequence[Session], pool: ThreadPoolExecutor, what: str
+    deployment: Deployment, groups: Mapping[str, Sequence[Session]], pool: ThreadPoolExecutor
 ) -> None:
-    """Every session logged in, and maps to its own user and that user's groups."""
-    problems = [
-        f"{s.user.email}: {problem}"
-        for s, problem in zip(sessions, pool.map(lambda s: session_mismatch(deployment, s), sessions), strict=True)
-        if problem
-    ]
-    assert not problems, f"{len(problems)} of {len(sessions)} {what} went wrong; the first: " + "; ".join(problems[:5])
-    tokens = [s.token for s in sessions]
-    assert len(set(tokens)) == len(tokens), f"two {what} got the same session token"
+    """Every session of every group ("concurrent HTTP logins": sessions) logged in, and maps to its own user and
+    that user's groups; the message counts each group's failures and shows the first few of each."""
+    counts, shown = [], []
+    for what, sessions in groups.items():
+        mismatches = pool.map(lambda s: session_mismatch(deployment, s), sessions)
+        problems = [f"{s.user.email}: {problem}" for s, problem in zip(sessions, mismatches, strict=True) if problem]
+        if problems:
+            counts.append(f"{len(problems)} of {len(sessions)} {what}")
+            shown += problems[:3]
+    assert not counts, " and ".join(counts) + " went wrong; the first: " + "; ".join(shown)
+    for what, sessions in groups.items():
+        tokens = [s.token for s in sessions]
+        assert len(set(tokens)) == len(tokens), f"two {what} got the same session token"
 
 
 # browser logins, interleaved
@@ -186,11 +190,22 @@ class BrowserLogins:
         self.deployment = deployment
         self.sessions = sessions
         self.pages: list[Page] = []
-        for _ in sessions:
+        self.failed_requests: list[list[str]] = [[] for _ in sessions]
+        """Each browser's requests that got no answer: method, URL (redacted), server, the browser's error."""
+        for failed in self.failed_requests:
             context = new_context()
             context.set_default_timeout(BROWSER_TIMEOUT_MS)
-            self.pages.append(context.new_page())
+            page = context.new_page()
+            page.on("requestfailed", self._recorder(failed))
+            self.pages.append(page)
         self.login_urls: list[str] = []
+
+    def _recorder(self, failed: list[str]) -> Callable[[Request], None]:
+        def record(request: Request) -> None:
+            server = "gateway" if request.url.startswith(self.deployment.gateway.url + "/") else "IdP"
+            failed.append(f"{request.method} {redact_text(request.url)} at the {server}: {request.failure}")
+
+        return record
 
     def start(self) -> None:
         """``/api/login`` in every browser: all the logins are pending at the gateway."""
@@ -218,9 +233,9 @@ class BrowserLogins:
             page.wait_for_url(lambda url: not url.startswith(idp_origin) and LOGIN not in url, wait_until="commit")
             jar = page.context.cookies(cookie_url)
             session.token = next((c.get("value") for c in jar if c.get("name") == SESSION_COOKIE), None)
-            session.failure = (
-                "" if session.token else f"no session cookie; the browser ended at {redact_text(page.url)}"
-            )
+            failed = self.failed_requests[self.pages.index(page)]
+            ended = f"; the browser ended at {redact_text(page.url)}" + (f" after {failed[-1]}" if failed else "")
+            session.failure = "" if session.token else f"no session cookie{ended}"
 
 
 @dataclass(frozen=True)
@@ -267,8 +282,9 @@ def test_concurrent_logins_each_get_their_own_session(
         finishing = [pool.submit(finish_login, deployment, p) for p in pending]
         browsers.finish()
         http_done = [f.result() for f in finishing]
-        assert_sessions_are_their_own(deployment, browser_sessions, pool, "concurrent browser logins")
-        assert_sessions_are_their_own(deployment, http_done, pool, "concurrent HTTP logins")
+        assert_sessions_are_their_own(
+            deployment, {"concurrent HTTP logins": http_done, "concurrent browser logins": browser_sessions}, pool
+        )
 
 
 # API calls while userinfo fails

@@ -3,6 +3,8 @@
 - The null gateway (healthy, refuses everything else) must get FAIL or ERROR for every check.
 - The broken-login gateway (the reference gateway whose callbacks after the first are refused) may pass only the
   checks of ``MAY_PASS_WITH_BROKEN_LOGIN``: checks whose requirement is true of such a gateway.
+- The retry rule both ways, on LOAD-01: a gateway that closes every reused connection passes, each request sent
+  once more on a fresh connection and kept as evidence; one that drops every callback fails, the hop named.
 
 Both run side by side on free ports (``--gateway-side-by-side``): they hold no fixed port, and the one-at-a-time
 slot is another test's business (test_gateway_modes.py); serialized, the broken-login run takes ~3x as long.
@@ -10,6 +12,7 @@ slot is another test's business (test_gateway_modes.py); serialized, the broken-
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -111,6 +114,32 @@ def test_broken_login_gateway_passes_only_allowed_checks(tmp_path: Path) -> None
     unexpected = "\n".join(f"  {c} PASS: {passing[c]}" for c in sorted(passing.keys() - MAY_PASS_WITH_BROKEN_LOGIN))
     assert not unexpected, f"checks that PASS against a gateway refusing every callback after its first:\n{unexpected}"
     assert run.returncode == 1, run.output
+
+
+def _load_01(tmp_path: Path, drop: str) -> tuple[str, dict[str, object]]:
+    """LOAD-01 alone against the reference gateway behind the ``dropping`` proxy: its status and its report entry."""
+    run = run_suite(tmp_path, "--gateway-cmd", standin("dropping", "--drop", drop), "--checks", "LOAD-01")
+    report = json.loads((tmp_path / "reports" / "conformance.json").read_text())
+    [entry] = [check for check in report["checks"] if check["id"] == "LOAD-01"]
+    return run.statuses.get("LOAD-01", "did not run"), entry
+
+
+def test_a_gateway_closing_reused_connections_passes_load_01_with_each_request_retried_once(tmp_path: Path) -> None:
+    # Every request on a kept-alive connection finds it closed, as when a server's idle timeout meets a reuse.
+    status, entry = _load_01(tmp_path, "reused")
+    assert status == "PASS", entry["message"]
+    retried = (entry["evidence"] or {}).get("answers", [])
+    assert retried and all(line.startswith("retried: ") for line in retried), retried
+    assert any("reused connection" in line and "at the gateway" in line for line in retried), retried
+
+
+def test_a_gateway_dropping_callbacks_under_load_fails_load_01_naming_the_hop(tmp_path: Path) -> None:
+    # Every callback after the warm-up login is dropped, on a fresh connection as on a reused one.
+    status, entry = _load_01(tmp_path, "callbacks")
+    assert status == "FAIL", entry["message"]
+    message = str(entry["message"])
+    assert "GET http://127.0.0.1:" in message and "/api/callback?" in message, message
+    assert "at the gateway (fresh connection" in message, message
 
 
 def _serving(process: subprocess.Popen[bytes], url: str) -> None:
