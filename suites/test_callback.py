@@ -31,10 +31,10 @@ from hoop_conformance.assertions import (
     sets_session,
 )
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
 from hoop_conformance.deployment import Deployment, Login, PendingLogin
 from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge, precondition
@@ -211,10 +211,10 @@ def test_browser_login_lands_on_the_requested_page_signed_in(page: Page, deploym
     requirement="The token request has grant_type=authorization_code and the authorize request's redirect_uri, and "
     "authenticates with client_secret_basic and the right secret, never the secret in the body.",
 )
-def test_token_request_uses_basic_auth_and_the_same_redirect_uri(own_deployment: OwnDeployment) -> None:
+@gateway(own_idp=False, warm_up=False)
+def test_token_request_uses_basic_auth_and_the_same_redirect_uri(deployment: Deployment) -> None:
     # A gateway of its own, not warmed up: the shared gateway's warm-up login needs the very client authentication
     # this check is about, so a gateway that gets it wrong would make the check an error instead of a failure.
-    deployment = own_deployment(own_idp=False, warm_up=False)
     journal = deployment.journal
     since = journal.cursor()
     login = deployment.login(deployment.make_user())
@@ -586,8 +586,8 @@ def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deploym
     requirement="When the IdP's discovery or JWKS fails between /api/login and the callback, the browser is sent "
     "back to the app with an error (a redirect), never a bare 5xx.",
 )
-def test_idp_failure_at_callback_sends_the_browser_back(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(warm_up=False)
+@gateway(warm_up=False)
+def test_idp_failure_at_callback_sends_the_browser_back(deployment: Deployment) -> None:
     gateway_origin = urlsplit(deployment.gateway.url).netloc
     for endpoint in ("discovery", "jwks"):
         callback = pending_callback(deployment, deployment.make_user())

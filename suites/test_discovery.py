@@ -19,9 +19,11 @@ import httpx
 
 from hoop_conformance.assertions import assert_refused, assert_status, describe, sets_session
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import Figures, OwnDeployment
+from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
-from hoop_conformance.deployment import Deployment, Idp, Journal, Login
+from hoop_conformance.deployment import Deployment, Journal, Login
+from hoop_conformance.faults import fault
+from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.users import IdpUser
 from hoop_conformance.waiting import wait_for
@@ -137,10 +139,10 @@ def gateway_requests(journal: Journal, since: int) -> Counter[str]:
     requirement="With JumpCloud's issuer (a trailing slash), a full login works.",
     staging=True,
 )
-def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> None:
+@gateway(own_idp=False, warm_up=False)
+def test_issuer_with_trailing_slash_logs_in(deployment: Deployment) -> None:
     # A fresh gateway (not warmed up): a gateway that mishandles the slash cannot log anyone in, and the check
     # must report that as its own failure rather than as the shared gateway's failed start.
-    deployment = own_deployment(own_idp=False, warm_up=False)
     issuer = deployment.gateway.registration.issuer
     assert issuer.endswith("/"), f"the check needs an issuer with JumpCloud's trailing slash; it got {issuer}"
     assert deployment.idp.discovery()["issuer"] == issuer, "the IdP's discovery issuer is not the configured one"
@@ -155,8 +157,8 @@ def test_issuer_with_trailing_slash_logs_in(own_deployment: OwnDeployment) -> No
     requirement="When the discovery document's issuer differs from the configured one, the gateway sends nobody to "
     "the IdP, exchanges no code, and answers with an error.",
 )
-def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(warm_up=False)
+@gateway(warm_up=False)
+def test_discovery_issuer_mismatch_stops_logins(deployment: Deployment) -> None:
     control = deployment.control
     deployment.positive_control(what="a login before the issuer changed")
     user = deployment.make_user()
@@ -182,8 +184,9 @@ def test_discovery_issuer_mismatch_stops_logins(own_deployment: OwnDeployment) -
     requirement="While discovery answers 500 the gateway answers with an error within 10 s and does not crash; "
     "once discovery recovers, logins work again without a restart.",
 )
-def test_discovery_outage_is_survived(own_deployment: OwnDeployment) -> None:
-    outage_then_recovery(own_deployment(warm_up=False), "discovery")
+@gateway(warm_up=False)
+def test_discovery_outage_is_survived(deployment: Deployment) -> None:
+    outage_then_recovery(deployment, "discovery")
 
 
 @check(
@@ -193,8 +196,9 @@ def test_discovery_outage_is_survived(own_deployment: OwnDeployment) -> None:
     requirement="While the JWKS answers 500 the gateway answers with an error within 10 s and does not crash; "
     "once the JWKS recovers, logins work again without a restart.",
 )
-def test_jwks_outage_is_survived(own_deployment: OwnDeployment) -> None:
-    outage_then_recovery(own_deployment(warm_up=False), "jwks")
+@gateway(warm_up=False)
+def test_jwks_outage_is_survived(deployment: Deployment) -> None:
+    outage_then_recovery(deployment, "jwks")
 
 
 @check(
@@ -204,8 +208,8 @@ def test_jwks_outage_is_survived(own_deployment: OwnDeployment) -> None:
     requirement="After the IdP rotates its signing key (a new kid, the old key gone), new logins succeed without "
     "a restart.",
 )
-def test_new_logins_succeed_after_key_rotation(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(warm_up=False)
+@gateway(warm_up=False)
+def test_new_logins_succeed_after_key_rotation(deployment: Deployment) -> None:
     control = deployment.control
     assert_signs_in(deployment, deployment.make_user(), "before the key rotation")
     old = control.signing_keys()["signing"]
@@ -239,12 +243,8 @@ def test_id_token_signed_by_an_unknown_key_is_rejected(deployment: Deployment, c
     requirement="When the IdP's endpoints live at non-default paths, the gateway uses the discovered ones, at login "
     "and on the API.",
 )
-def test_discovered_endpoints_are_used(own_deployment: OwnDeployment) -> None:
-    def move_endpoints(idp: Idp) -> None:
-        assert idp.control is not None
-        idp.control.add_fault("move_endpoints")
-
-    deployment = own_deployment(warm_up=False, before_start=move_endpoints)
+@gateway(warm_up=False, idp_faults=(fault("move_endpoints"),))
+def test_discovered_endpoints_are_used(deployment: Deployment) -> None:
     document = deployment.idp.discovery()
     journal, user, client = deployment.journal, deployment.make_user(), deployment.client()
     cursor = journal.cursor()
@@ -300,8 +300,8 @@ def test_idp_requests_per_login_and_api_call(deployment: Deployment, journal: Jo
     requirement="When discovery hangs as a login starts, /api/login still answers (an error) within the time budget "
     "and the gateway keeps serving other requests.",
 )
-def test_hanging_discovery_does_not_hang_the_gateway(own_deployment: OwnDeployment, time_budget: float) -> None:
-    deployment = own_deployment(warm_up=False)
+@gateway(warm_up=False)
+def test_hanging_discovery_does_not_hang_the_gateway(deployment: Deployment, time_budget: float) -> None:
     journal = deployment.journal
     token = deployment.positive_control(what="a login before the hang").token
     starter = deployment.client()

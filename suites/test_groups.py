@@ -15,14 +15,16 @@ from typing import Any
 
 from hoop_conformance.assertions import assert_status, describe
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import ADMIN_GROUP, ADMIN_ONLY_PROBE, AUDITOR_GROUP, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
 from hoop_conformance.deployment import Deployment
+from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge
 from hoop_conformance.users import IdpUser
 from hoop_conformance.users import unique_group as fresh_group
 
+CONFIGURED_CLAIM = "https://conformance.example/teams"
+"""GROUP-13's groups claim, configured at the gateway and at its app."""
 ADMIN_LOOKALIKES = ("Admin", "ADMIN", "admins")
 """Groups that only look like the admin group: another case, a longer word (none is privileged)."""
 
@@ -259,11 +261,9 @@ def test_unprivileged_user_is_kept_off_admin_routes(deployment: Deployment) -> N
     requirement="With IDP_GROUPS_CLAIM naming another claim, the groups come from that claim and the default "
     "claim is ignored.",
 )
-def test_configured_groups_claim_is_used(own_deployment: OwnDeployment, control: MockControl) -> None:
-    claim = "https://conformance.example/teams"
-    deployment = own_deployment(
-        own_idp=False, extra_env={"IDP_GROUPS_CLAIM": claim}, app_fields={"groups_claim": claim}
-    )
+@gateway(own_idp=False, env={"IDP_GROUPS_CLAIM": CONFIGURED_CLAIM}, app={"groups_claim": CONFIGURED_CLAIM})
+def test_configured_groups_claim_is_used(deployment: Deployment, control: MockControl) -> None:
+    claim = CONFIGURED_CLAIM
     groups = (fresh_group("alpha"), fresh_group("beta"))
     user = deployment.make_user(groups=groups)
     with groups_claim(deployment, user, claim=DEFAULT_GROUPS_CLAIM, value=[fresh_group("decoy")]):
@@ -277,7 +277,7 @@ def test_configured_groups_claim_is_used(own_deployment: OwnDeployment, control:
     ref="contract",
     requirement="The very first user to log in to a fresh gateway becomes admin.",
 )
-def test_first_user_of_a_fresh_gateway_becomes_admin(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(own_idp=False, warm_up=False)
+@gateway(own_idp=False, warm_up=False)
+def test_first_user_of_a_fresh_gateway_becomes_admin(deployment: Deployment) -> None:
     token = deployment.sign_in(deployment.make_user(groups=(fresh_group("staff"),)))
     assert_status(deployment.gateway.api(ADMIN_ONLY_PROBE, token), 200, "the first user of a fresh gateway")

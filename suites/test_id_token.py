@@ -24,9 +24,9 @@ import pytest
 
 from hoop_conformance.assertions import assert_refused, describe
 from hoop_conformance.catalogue import MUST, SHOULD, check
-from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment, Login
+from hoop_conformance.gateways import gateway
 from hoop_conformance.judging import precondition
 from mock_idp.settings import MockIdpSettings
 
@@ -329,9 +329,9 @@ def test_id_token_without_issuer_is_refused(deployment: Deployment) -> None:
     requirement="An ID token whose header has no kid is accepted while the IdP's JWKS holds exactly one signing key "
     "(a kid is required only when there are several).",
 )
-def test_id_token_without_kid_from_a_one_key_idp_is_accepted(own_deployment: OwnDeployment) -> None:
+@gateway(idp_settings=MockIdpSettings(key_count=1))
+def test_id_token_without_kid_from_a_one_key_idp_is_accepted(deployment: Deployment) -> None:
     # A mock of its own: the shared mock publishes several keys, and the JWKS cannot be changed for one check.
-    deployment = own_deployment(idp_settings=MockIdpSettings(key_count=1))
     with precondition("the IdP's JWKS holding exactly one key"):
         keys = deployment.idp.jwks().get("keys")
         assert isinstance(keys, list) and len(keys) == 1, f"it holds {len(keys) if isinstance(keys, list) else keys}"

@@ -26,10 +26,11 @@ from playwright.sync_api import BrowserContext, Page, Request
 
 from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import Figures, OwnDeployment
+from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import LOGIN, SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment, Gateway, Login
 from hoop_conformance.drivers.browser_login import LOGIN_BUTTON, PASSWORD_ENTRY
+from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge
 from hoop_conformance.users import IdpUser
@@ -474,15 +475,10 @@ def log_in_many(deployment: Deployment, users: Sequence[IdpUser], count: int) ->
     assert not failed, f"{len(failed)} of {count} logins failed: {failed[:3]}"
 
 
-def leak_setup(own_deployment: OwnDeployment) -> tuple[Deployment, list[IdpUser]]:
-    """A gateway and a mock of the check's own (so memory and IdP requests are this check's alone), and users.
-
-    ``own_deployment`` starts the gateway (so its memory can be read) and skips when the suite only attaches to one.
-    """
-    deployment = own_deployment()
+def leak_users(deployment: Deployment) -> list[IdpUser]:
+    """The users whose logins are repeated (the check's own gateway and mock: memory and IdP requests are its alone)."""
     with ThreadPoolExecutor(LEAK_WORKERS) as pool:
-        users = list(pool.map(lambda _: deployment.make_user(), range(LEAK_USERS)))
-    return deployment, users
+        return list(pool.map(lambda _: deployment.make_user(), range(LEAK_USERS)))
 
 
 @check(
@@ -493,8 +489,9 @@ def leak_setup(own_deployment: OwnDeployment) -> tuple[Deployment, list[IdpUser]
     "are reported, with the growth per login.",
     heavy=True,
 )
-def test_memory_and_idp_requests_over_a_thousand_logins(own_deployment: OwnDeployment, figures: Figures) -> None:
-    deployment, users = leak_setup(own_deployment)
+@gateway()
+def test_memory_and_idp_requests_over_a_thousand_logins(deployment: Deployment, figures: Figures) -> None:
+    users = leak_users(deployment)
     control = deployment.control
     before, cursor = resident_memory(deployment.gateway), control.journal_cursor()
     log_in_many(deployment, users, LEAK_LOGINS)
@@ -513,8 +510,9 @@ def test_memory_and_idp_requests_over_a_thousand_logins(own_deployment: OwnDeplo
     "per login: nothing is left behind per login.",
     heavy=True,
 )
-def test_logins_leave_no_memory_behind(own_deployment: OwnDeployment, figures: Figures) -> None:
-    deployment, users = leak_setup(own_deployment)
+@gateway()
+def test_logins_leave_no_memory_behind(deployment: Deployment, figures: Figures) -> None:
+    users = leak_users(deployment)
     log_in_many(deployment, users, LEAK_LOGINS)
     settled = resident_memory(deployment.gateway)
     log_in_many(deployment, users, LEAK_LOGINS)

@@ -18,10 +18,10 @@ from playwright.sync_api import Page
 
 from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_login import log_in
+from hoop_conformance.gateways import gateway
 from hoop_conformance.judging import precondition
 from hoop_conformance.waiting import wait_for
 
@@ -108,9 +108,9 @@ def api_origin(deployment: Deployment) -> tuple[str, str, int]:
     requirement="GET /api/login answers 200 {login_url}, a URL at the IdP's discovered authorization endpoint.",
     staging=True,
 )
-def test_api_login_answers_the_authorization_url(own_deployment: OwnDeployment) -> None:
+@gateway(own_idp=False, warm_up=False)
+def test_api_login_answers_the_authorization_url(deployment: Deployment) -> None:
     # A fresh gateway: one that does not answer {login_url} fails the shared gateway's first login before this check.
-    deployment = own_deployment(own_idp=False, warm_up=False)
     endpoint = deployment.idp.discovery()["authorization_endpoint"]
     login_url = login_url_of(deployment.start_login(deployment.client(), deployment.gateway.landing_url))
     at = urlsplit(login_url)._replace(query="", fragment="").geturl()
@@ -125,9 +125,9 @@ def test_api_login_answers_the_authorization_url(own_deployment: OwnDeployment) 
     "redirect_uri = API_URL/api/callback, and a scope holding openid, email and profile.",
     staging=True,
 )
-def test_authorize_request_is_a_code_request_for_the_gateway(own_deployment: OwnDeployment) -> None:
+@gateway(own_idp=False, warm_up=False)
+def test_authorize_request_is_a_code_request_for_the_gateway(deployment: Deployment) -> None:
     # A fresh gateway: a gateway that asks for too little cannot complete the shared gateway's first login.
-    deployment = own_deployment(own_idp=False, warm_up=False)
     params = authorize_request(deployment)
     assert params.get("response_type") == "code", f"response_type must be code; it is {params.get('response_type')}"
     client_id = deployment.gateway.registration.client_id
@@ -258,13 +258,13 @@ def test_redirect_with_another_scheme_or_port_is_refused(deployment: Deployment)
     ref="contract",
     requirement="Scopes configured with IDP_CUSTOM_SCOPES appear in the authorize request.",
 )
-def test_custom_scopes_are_requested(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(
-        own_idp=False,
-        warm_up=False,
-        extra_env={"IDP_CUSTOM_SCOPES": ",".join(CUSTOM_SCOPES)},
-        app_fields={"allowed_scopes": [*sorted(REQUIRED_SCOPES), *CUSTOM_SCOPES]},
-    )
+@gateway(
+    own_idp=False,
+    warm_up=False,
+    env={"IDP_CUSTOM_SCOPES": ",".join(CUSTOM_SCOPES)},
+    app={"allowed_scopes": [*sorted(REQUIRED_SCOPES), *CUSTOM_SCOPES]},
+)
+def test_custom_scopes_are_requested(deployment: Deployment) -> None:
     scope = authorize_request(deployment).get("scope", "").split()
     missing = sorted(set(CUSTOM_SCOPES) - set(scope))
     assert not missing, f"the configured custom scopes {missing} are missing from the authorize request's {scope}"

@@ -12,10 +12,10 @@ from playwright.sync_api import Cookie, Page, Response
 
 from hoop_conformance.assertions import assert_status, describe, redact_text
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import OwnDeployment
 from hoop_conformance.contract import CALLBACK, CLI_REDIRECT, SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.gateways import gateway
 from hoop_conformance.users import IdpUser
 
 SECRET_PARAMETERS = frozenset({"token", "access_token", "id_token", "refresh_token", "code", "state"})
@@ -161,10 +161,10 @@ def test_session_cookie_is_secure_behind_https(deployment: Deployment) -> None:
     "is shown while the code is in the URL.",
     staging=True,
 )
-def test_callback_answers_with_an_immediate_redirect(page: Page, own_deployment: OwnDeployment) -> None:
+@gateway(own_idp=False, warm_up=False)
+def test_callback_answers_with_an_immediate_redirect(page: Page, deployment: Deployment) -> None:
     # A gateway of its own, not warmed up: the shared gateway's warm-up is an HTTP login that needs the very
     # redirect this check is about, so a gateway that answers with a page would make the check an error.
-    deployment = own_deployment(own_idp=False, warm_up=False)
     answers: list[Response] = []
     page.on("response", lambda r: answers.append(r) if r.url.startswith(deployment.gateway.callback_url) else None)
     browser_login(page, deployment, deployment.make_user())

@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hoop_conformance.assertions import assert_status, describe, redact
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
-from hoop_conformance.check_fixtures import Figures, OwnDeployment
+from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import USERINFO
 from hoop_conformance.deployment import Deployment
+from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 
 FAIL_CLOSED = (401, 503)
@@ -132,8 +133,8 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
     ref="RFC 6750 §3.1",
     requirement="A token that has expired at the IdP is refused (401).",
 )
-def test_token_expired_at_the_idp_is_refused(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment()
+@gateway()
+def test_token_expired_at_the_idp_is_refused(deployment: Deployment) -> None:
     token = deployment.positive_control(what="the user's session before it expires").token
     deployment.control.advance_clock(int(deployment.app.get("access_token_ttl", 3600)) + 60)
     assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token after its lifetime"
@@ -270,8 +271,8 @@ def test_user_suspended_at_the_idp_is_refused(deployment: Deployment) -> None:
     requirement="With JWT access tokens, forged JWTs (bad signature, alg none, other issuer, expired) and genuinely "
     "signed JWTs that are not access tokens for this gateway (an ID token, another client's token) are refused.",
 )
-def test_jwts_that_are_not_this_gateways_access_tokens_are_refused(own_deployment: OwnDeployment) -> None:
-    deployment = own_deployment(app_fields={"access_token_format": "jwt"})
+@gateway(app={"access_token_format": "jwt"})
+def test_jwts_that_are_not_this_gateways_access_tokens_are_refused(deployment: Deployment) -> None:
     user = deployment.positive_control(what="the user's own login").user
     own = deployment.own_tokens(user)
     assert str(own["access_token"]).count(".") == 2, "the IdP was asked for JWT access tokens but issued another kind"
