@@ -159,22 +159,21 @@ def test_issuer_with_trailing_slash_logs_in(deployment: Deployment) -> None:
 )
 @gateway(warm_up=False)
 def test_discovery_issuer_mismatch_stops_logins(deployment: Deployment) -> None:
-    control = deployment.control
     deployment.positive_control(what="a login before the issuer changed")
     user = deployment.make_user()
     pending = deployment.pending_login(user)
-    control.add_fault("discovery_issuer_mismatch")
-    cursor = deployment.journal.cursor()
-    answer = deployment.start_login(deployment.client(), deployment.gateway.landing_url)
-    assert answer.status_code >= 400 and "login_url" not in answer.text, (
-        "with a discovery issuer that differs from the configured one, /api/login must answer an error and send "
-        f"nobody to the IdP; got {describe(answer)}"
-    )
-    callback = pending.client.get(pending.callback_url)
-    assert not sets_session(callback), (
-        f"a login begun before the issuer changed was completed after it: {describe(callback)}"
-    )
-    deployment.journal.assert_none("token", since=cursor, why="while the discovery issuer differed")
+    with deployment.fault("discovery_issuer_mismatch"):
+        cursor = deployment.journal.cursor()
+        answer = deployment.start_login(deployment.client(), deployment.gateway.landing_url)
+        assert answer.status_code >= 400 and "login_url" not in answer.text, (
+            "with a discovery issuer that differs from the configured one, /api/login must answer an error and send "
+            f"nobody to the IdP; got {describe(answer)}"
+        )
+        callback = pending.client.get(pending.callback_url)
+        assert not sets_session(callback), (
+            f"a login begun before the issuer changed was completed after it: {describe(callback)}"
+        )
+        deployment.journal.assert_none("token", since=cursor, why="while the discovery issuer differed")
 
 
 @check(
