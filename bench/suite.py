@@ -15,9 +15,11 @@ from playwright.sync_api import sync_playwright
 
 from bench.soak import flake_rate, soak
 from hoop_conformance.contract import CALLBACK
-from hoop_conformance.deployment import Deployment, Gateway, Idp
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.drivers.chromium import find_chromium, launch_args
+from hoop_conformance.gateway_api import Gateway
+from hoop_conformance.idp.provider import Idp
 from hoop_conformance.launchers.gateway import GatewayCommand, IdpRegistration, run_gateway
 from hoop_conformance.launchers.mock import start_mock_idp
 from hoop_conformance.launchers.servers import free_port

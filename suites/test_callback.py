@@ -32,12 +32,13 @@ from hoop_conformance.assertions import (
 )
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
-from hoop_conformance.deployment import Deployment, Login, PendingLogin
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_flow import browser_login
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge, precondition
+from hoop_conformance.logins import Login, PendingLogin
 from hoop_conformance.users import IdpUser, unique_group
 
 SECRET_IN_BODY_GRACE = 0.5
@@ -74,7 +75,7 @@ HTML_ERROR = Failure("HTML error page", 502, HTML_PAGE, "text/html; charset=utf-
 
 def pending_callback(deployment: Deployment, user: IdpUser, client: httpx.Client | None = None) -> PendingLogin:
     """Start a login in ``client`` (a fresh browser by default) and log ``user`` in at the IdP; the callback unsent."""
-    pending = deployment.pending_login(user, client=client)
+    pending = deployment.login_until_callback(user, client=client)
     expected, got = deployment.gateway.callback_url, pending.callback_url
     assert got.startswith(expected), f"the IdP did not send the browser back to {expected}: {redact_text(got)}"
     return pending
@@ -312,7 +313,7 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
         raise cannot_judge(f"the first, untampered login failed: {describe(done)}")
     # the same authorize request again: the IdP (whose session skips the form) issues a fresh code for the same
     # state, PKCE challenge and nonce, so only the state's single use can stop it
-    again = deployment.idp_login(first.client, first.login_url, user)
+    again = deployment.complete_at_idp(first.client, first.login_url, user)
     fresh = dict(parse_qsl(urlsplit(again).query))
     assert fresh.get("state") == first.params["state"], "the IdP did not send the same state back"
     assert fresh.get("code") and fresh["code"] != first.params["code"], "the IdP did not issue a fresh code"

@@ -21,10 +21,12 @@ from hoop_conformance.assertions import assert_refused, assert_status, describe,
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
-from hoop_conformance.deployment import Deployment, Journal, Login
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.faults import fault
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.journal import Journal
+from hoop_conformance.logins import Login
 from hoop_conformance.users import IdpUser
 from hoop_conformance.waiting import wait_for
 
@@ -81,7 +83,7 @@ def attempt_login(deployment: Deployment, user: IdpUser, *, limit: float) -> Att
 
     start = ask(deployment.gateway.url + LOGIN, params={"redirect": deployment.gateway.landing_url})
     if start.status_code == 200 and "login_url" in start.json():
-        ask(deployment.idp_login(client, start.json()["login_url"], user))
+        ask(deployment.complete_at_idp(client, start.json()["login_url"], user))
     return Attempt(tuple(answers), slowest)
 
 
@@ -161,7 +163,7 @@ def test_issuer_with_trailing_slash_logs_in(deployment: Deployment) -> None:
 def test_discovery_issuer_mismatch_stops_logins(deployment: Deployment) -> None:
     deployment.positive_control(what="a login before the issuer changed")
     user = deployment.make_user()
-    pending = deployment.pending_login(user)
+    pending = deployment.login_until_callback(user)
     with deployment.fault("discovery_issuer_mismatch"):
         cursor = deployment.journal.cursor()
         answer = deployment.start_login(deployment.client(), deployment.gateway.landing_url)
@@ -253,7 +255,7 @@ def test_discovered_endpoints_are_used(deployment: Deployment) -> None:
         f"the login URL must be at the discovered authorization endpoint {document['authorization_endpoint']}; "
         f"it is at {urlsplit(login_url)._replace(query='').geturl()}"
     )
-    callback_url = deployment.idp_login(client, login_url, user)
+    callback_url = deployment.complete_at_idp(client, login_url, user)
     login = Login(client=client, start=start, callback_url=callback_url, answer=client.get(callback_url))
     assert login.succeeded, f"with the endpoints moved, the login failed: {describe(login.answer)}"
     api_cursor = journal.cursor()

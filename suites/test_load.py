@@ -29,11 +29,13 @@ from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import LOGIN, SESSION_COOKIE, USERINFO
-from hoop_conformance.deployment import Deployment, Gateway, Login
+from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_login import LOGIN_BUTTON, PASSWORD_ENTRY
+from hoop_conformance.gateway_api import Gateway
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge
+from hoop_conformance.logins import Login
 from hoop_conformance.users import IdpUser
 
 NewContext = Callable[..., BrowserContext]
@@ -110,7 +112,7 @@ def finish_login(deployment: Deployment, pending: Pending) -> Session:
     try:
         if pending.start.status_code != 200:
             raise AssertionError(f"GET /api/login: {describe(pending.start)}")
-        callback_url = deployment.idp_login(pending.client, pending.start.json()["login_url"], session.user)
+        callback_url = deployment.complete_at_idp(pending.client, pending.start.json()["login_url"], session.user)
         answer = pending.client.get(callback_url)
         login = Login(client=pending.client, start=pending.start, callback_url=callback_url, answer=answer)
         if login.succeeded:

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser
 
 from hoop_conformance.assertions import redact, redact_text
 from hoop_conformance.canary import CANARY_FILE, read, remember
-from hoop_conformance.deployment import SignedIn
+from hoop_conformance.logins import SignedIn
 from hoop_conformance.reporting.scrub import scrub_trace
 from hoop_conformance.users import IdpUser
 

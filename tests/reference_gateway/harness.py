@@ -9,11 +9,14 @@ from typing import Any
 
 from faker import Faker
 
-from hoop_conformance.deployment import Deployment, Gateway, Idp, Login
+from hoop_conformance.deployment import Deployment
+from hoop_conformance.gateway_api import Gateway
+from hoop_conformance.idp.provider import Idp
 from hoop_conformance.launchers.gateway import IdpRegistration
 from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.reference import start_reference_gateway
 from hoop_conformance.launchers.servers import free_port
+from hoop_conformance.logins import Login
 from hoop_conformance.users import IdpUser
 
 

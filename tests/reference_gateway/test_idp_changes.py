@@ -88,7 +88,9 @@ def test_hanging_discovery_is_answered_in_time_while_the_gateway_keeps_serving(o
 def test_idp_failure_between_login_and_callback_sends_the_browser_back(own_idp: RunningMockIdp, endpoint: str) -> None:
     with harness(own_idp) as gw:
         client = gw.client()
-        callback = gw.idp_login(client, gw.start_login(client, f"{gw.url}/callback").json()["login_url"], gw.user())
+        callback = gw.complete_at_idp(
+            client, gw.start_login(client, f"{gw.url}/callback").json()["login_url"], gw.user()
+        )
         own_idp.control.add_fault("respond", endpoint=endpoint, status=500, times=None)
         response = client.get(callback)
         assert (

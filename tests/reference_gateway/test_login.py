@@ -93,7 +93,7 @@ def test_default_redirect_is_the_cli_listener(gw: Harness) -> None:
     user = gw.user()
     client = gw.client()
     start = client.get(f"{gw.url}/api/login")
-    callback = gw.idp_login(client, start.json()["login_url"], user)
+    callback = gw.complete_at_idp(client, start.json()["login_url"], user)
     response = client.get(callback)
     assert response.headers["location"].startswith("http://127.0.0.1:3587/callback?token=")
 
@@ -162,7 +162,7 @@ def test_state_is_single_use(gw: Harness) -> None:
     replay = login.client.get(login.callback_url)
     assert replay.status_code == 400 and replay.json() == STATE_ERROR
     # the same state with a fresh code (the IdP session answers at once)
-    fresh = gw.idp_login(login.client, login.start.json()["login_url"], user)
+    fresh = gw.complete_at_idp(login.client, login.start.json()["login_url"], user)
     assert query_of(fresh)["code"] != query_of(login.callback_url)["code"]
     assert login.client.get(fresh).json() == STATE_ERROR
 
@@ -171,7 +171,7 @@ def test_state_is_bound_to_the_browser_that_started_the_login(gw: Harness) -> No
     user = gw.user()
     client = gw.client()
     start = gw.start_login(client, f"{gw.url}/callback")
-    callback = gw.idp_login(client, start.json()["login_url"], user)
+    callback = gw.complete_at_idp(client, start.json()["login_url"], user)
     before = token_requests(gw)
     stranger = gw.client().get(callback)
     assert stranger.status_code == 400 and stranger.json() == STATE_ERROR
@@ -182,7 +182,9 @@ def test_state_is_bound_to_the_browser_that_started_the_login(gw: Harness) -> No
 def test_expired_state_is_refused(mock_idp) -> None:  # type: ignore[no-untyped-def]
     with harness(mock_idp, extra_env={"REFGW_STATE_TTL": "0"}, warm_up=False) as gw:
         client = gw.client()
-        callback = gw.idp_login(client, gw.start_login(client, f"{gw.url}/callback").json()["login_url"], gw.user())
+        callback = gw.complete_at_idp(
+            client, gw.start_login(client, f"{gw.url}/callback").json()["login_url"], gw.user()
+        )
         assert client.get(callback).json() == STATE_ERROR
 
 

@@ -66,7 +66,9 @@ def test_mutants_break_their_rule(mock_idp: RunningMockIdp) -> None:
         user = gw.user("admin", "ops")
         login = gw.login(user)
         assert not any("HttpOnly" in c for c in set_cookies(login))
-        assert login.client.get(gw.idp_login(login.client, login.start.json()["login_url"], user)).status_code == 307
+        assert (
+            login.client.get(gw.complete_at_idp(login.client, login.start.json()["login_url"], user)).status_code == 307
+        )
         gw.idp.admin.remove_member(gw.group("admin"), user.id)
         token = gw.sign_in(user)
         assert gw.gateway.api(f"/api/api-keys?access_token={token}", None).status_code == 200

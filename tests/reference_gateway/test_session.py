@@ -63,7 +63,7 @@ def test_login_page_has_a_sign_in_button_that_starts_a_login(gw: Harness) -> Non
     assert page.status_code == 200 and 'id="sign-in"' in page.text
     start = client.get(f"{gw.url}/login/start")
     assert start.status_code == 303 and start.headers["location"].startswith(f"{gw.idp.issuer}oauth2/auth?")
-    callback = gw.idp_login(client, start.headers["location"], gw.user())
+    callback = gw.complete_at_idp(client, start.headers["location"], gw.user())
     response = client.get(callback)
     assert response.headers["location"] == f"{gw.url}/callback"
     assert client.get(response.headers["location"]).status_code == 200
