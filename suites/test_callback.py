@@ -10,16 +10,14 @@ scoped), which gets a gateway and a mock of its own. The ID token checks (CB-09.
 from __future__ import annotations
 
 import secrets
-import string
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from collections.abc import Callable
+from dataclasses import replace
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
-from playwright.sync_api import Cookie, Page
+from playwright.sync_api import Page
 
 from hoop_conformance.accounts import Account, shared_data, with_email
 from hoop_conformance.assertions import (
@@ -31,15 +29,18 @@ from hoop_conformance.assertions import (
     sets_session,
 )
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
-from hoop_conformance.contract import SESSION_COOKIE, USERINFO, USERS
+from hoop_conformance.contract import USERINFO, USERS
 from hoop_conformance.deployment import Deployment
-from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.drivers.browser_flow import browser_login, browser_session_cookie
+from hoop_conformance.faults import Respond
+from hoop_conformance.gateway_api import answers_on_origin
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.client_auth import basic_authorization
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.journal import secret_in_body
 from hoop_conformance.judging import cannot_judge, precondition
-from hoop_conformance.logins import Login, PendingLogin
-from hoop_conformance.users import IdpUser, unique_group
+from hoop_conformance.users import unique_group
+from hoop_conformance.values import forged_like, mixed_case, page_of
 
 SECRET_IN_BODY_GRACE = 0.5
 """Seconds to keep watching the journal for a late token request that carries the client secret in its body."""
@@ -51,134 +52,12 @@ HYDRA_INVALID_GRANT = (
 HTML_PAGE = "<!doctype html><html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A way the token endpoint can fail: the mock's ``respond`` fault parameters."""
-
-    name: str
-    status: int
-    body: str
-    content_type: str = "application/json"
-
-    def params(self) -> dict[str, Any]:
-        """The fault's parameters."""
-        return {"status": self.status, "body": self.body, "content_type": self.content_type}
-
-
-SERVER_ERROR = Failure("500", 500, '{"error":"server_error","status_code":500}')
-HTML_ANSWER = Failure("HTML", 200, HTML_PAGE, "text/html; charset=utf-8")
-BAD_JSON = Failure("bad JSON", 200, '{"access_token": "ory_at_', "application/json")
-INVALID_GRANT = Failure("invalid_grant", 400, HYDRA_INVALID_GRANT)
-INVALID_CLIENT = Failure("401", 401, '{"error":"invalid_client","status_code":401}')
-HTML_ERROR = Failure("HTML error page", 502, HTML_PAGE, "text/html; charset=utf-8")
-
-
-def pending_callback(deployment: Deployment, user: IdpUser, client: httpx.Client | None = None) -> PendingLogin:
-    """Start a login in ``client`` (a fresh browser by default) and log ``user`` in at the IdP; the callback unsent."""
-    pending = deployment.login_until_callback(user, client=client)
-    expected, got = deployment.gateway.callback_url, pending.callback_url
-    assert got.startswith(expected), f"the IdP did not send the browser back to {expected}: {redact_text(got)}"
-    return pending
-
-
-def journal_cursor(deployment: Deployment) -> int | None:
-    """A point in the mock's journal; None against a real tenant, which has no journal."""
-    return deployment.journal.cursor() if deployment.idp.control is not None else None
-
-
-def assert_no_token_request(deployment: Deployment, since: int | None, why: str) -> None:
-    """The gateway's app made no token request since ``since`` (watched a bounded grace); skipped without a journal."""
-    if since is not None:
-        deployment.journal.assert_none("token", since=since, why=why)
-
-
-def forged_like(value: str) -> str:
-    """A random value of the same shape as ``value``: each character replaced by a random one of its class."""
-    classes = (string.digits, "abcdef", "ABCDEF", string.ascii_lowercase, string.ascii_uppercase)
-    forged = []
-    for char in value:
-        alphabet = next((a for a in classes if char in a), None)
-        forged.append(secrets.choice(alphabet) if alphabet else char)
-    result = "".join(forged)
-    return result if result != value else forged_like(value)
-
-
-def other_person(deployment: Deployment, user: IdpUser, *, groups: tuple[str, ...]) -> IdpUser:
-    """A new IdP user whose name differs from ``user``'s (so that whose data a session shows can be told)."""
-    for _ in range(5):
-        other = deployment.make_user(groups=groups)
-        if (other.firstname, other.lastname) != (user.firstname, user.lastname):
-            return other
-    raise cannot_judge(f"could not make an IdP user whose name differs from {user.firstname} {user.lastname}")
-
-
-def mixed_case(email: str) -> str:
-    """``email`` with every other letter upper-cased (so it differs from its lower-case form)."""
-    mixed = "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(email))
-    assert mixed != mixed.lower(), f"{email} has no letter to upper-case"
-    return mixed
-
-
-def browser_session_token(page: Page, deployment: Deployment) -> str:
-    """The value of the one session cookie the browser holds for the gateway's API."""
-    jar: list[Cookie] = page.context.cookies(deployment.gateway.url + USERINFO)
-    found = [c.get("value", "") for c in jar if c.get("name") == SESSION_COOKIE]
-    assert len(found) == 1 and found[0], (
-        f"after a browser login the browser must hold one {SESSION_COOKIE} cookie for the gateway's API; it holds "
-        f"{sorted(str(c.get('name')) for c in page.context.cookies())} (final URL {redact_text(page.url)})"
-    )
-    return found[0]
-
-
-def page_of(url: str) -> str:
-    """``scheme://host:port/path`` of a URL: the page, without query or fragment."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
-
-
-def failed_exchange_login(deployment: Deployment, failure: Failure) -> tuple[IdpUser, Login]:
-    """A login of a new user whose code exchange the token endpoint fails with ``failure`` (every time; the failure
-    must reach the gateway)."""
-    user = deployment.make_user()
-    with deployment.fault("respond", endpoint="token", user=user.email, **failure.params()):
-        return user, deployment.login(user)
-
-
-def gateway_answers(
-    client: httpx.Client, first: httpx.Response, origin: str, hops: int = 3
-) -> Iterator[httpx.Response]:
-    """``first``, then the answers to the redirects it starts while they stay on ``origin`` (at most ``hops``)."""
-    answer = first
-    yield answer
-    for _ in range(hops):
-        if not answer.is_redirect:
-            return
-        target = urljoin(str(answer.url), answer.headers["location"])
-        if urlsplit(target).netloc != urlsplit(origin).netloc:
-            return
-        answer = client.get(target)
-        yield answer
-
-
-def secret_in_body(entry: Mapping[str, Any]) -> bool:
-    """Whether a journaled token request carried the client secret in its body (client_secret_post)."""
-    form = entry.get("form") or {}
-    return entry.get("client_auth") == "client_secret_post" or any("client_secret" in name for name in form)
-
-
-def assert_secret_never_in_body(deployment: Deployment, since: int, why: str, *, grace: float) -> None:
-    """No token request of the gateway's app since ``since`` carried the client secret in its body (watched ``grace``
-    seconds, a bounded wait)."""
-    deadline = time.monotonic() + grace
-    while True:
-        leaked = [e for e in deployment.journal.entries("token", since=since) if secret_in_body(e)]
-        assert not leaked, (
-            f"{why}, the gateway sent {len(leaked)} token request(s) with the client secret in the body "
-            f"(client_secret_post): {[(e.get('client_auth'), e.get('status')) for e in leaked]}"
-        )
-        if time.monotonic() >= deadline:
-            return
-        time.sleep(0.05)
+SERVER_ERROR = Respond("500", 500, '{"error":"server_error","status_code":500}')
+HTML_ANSWER = Respond("HTML", 200, HTML_PAGE, "text/html; charset=utf-8")
+BAD_JSON = Respond("bad JSON", 200, '{"access_token": "ory_at_', "application/json")
+INVALID_GRANT = Respond("invalid_grant", 400, HYDRA_INVALID_GRANT)
+INVALID_CLIENT = Respond("401", 401, '{"error":"invalid_client","status_code":401}')
+HTML_ERROR = Respond("HTML error page", 502, HTML_PAGE, "text/html; charset=utf-8")
 
 
 @check(
@@ -197,7 +76,7 @@ def test_browser_login_lands_on_the_requested_page_signed_in(page: Page, deploym
         f"the login must land on the requested page {landing}; the browser ended at {redact_text(final_url)}"
     )
     assert "error" not in dict(parse_qsl(urlsplit(final_url).query)), f"the login failed: {redact_text(final_url)}"
-    me = deployment.me(browser_session_token(page, deployment))
+    me = deployment.me(browser_session_cookie(page, deployment)["value"])
     assert me.get("email") == user.email.lower(), (
         f"/api/userinfo must show the IdP user's e-mail lower-cased ({user.email.lower()}); it shows {me.get('email')}"
     )
@@ -255,7 +134,7 @@ def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, co
     deployment.positive_control()
     user = deployment.make_user()
     with deployment.fault("authorize_error", user=user.email, error="access_denied"):
-        callback = pending_callback(deployment, user)
+        callback = deployment.login_until_callback(user)
     since = deployment.journal.cursor()
     answer = callback.client.get(callback.callback_url)
     assert_refused(answer, "a callback carrying error=access_denied")
@@ -271,13 +150,13 @@ def test_idp_error_is_refused_without_a_token_request(deployment: Deployment, co
 )
 def test_forged_state_is_refused(deployment: Deployment) -> None:
     deployment.positive_control()
-    callback = pending_callback(deployment, deployment.make_user())
+    callback = deployment.login_until_callback(deployment.make_user())
     params = callback.params
     forged = forged_like(params["state"])
-    since = journal_cursor(deployment)
+    since = deployment.journal_cursor()
     answer = callback.client.get(callback.with_params({**params, "state": forged}))
     assert_refused(answer, "a callback with a forged state (same shape as the real one)")
-    assert_no_token_request(deployment, since, "for a callback with a forged state")
+    deployment.assert_no_token_request(since, "for a callback with a forged state")
 
 
 @check(
@@ -290,12 +169,12 @@ def test_forged_state_is_refused(deployment: Deployment) -> None:
 )
 def test_callback_without_state_is_refused(deployment: Deployment) -> None:
     deployment.positive_control()
-    callback = pending_callback(deployment, deployment.make_user())
+    callback = deployment.login_until_callback(deployment.make_user())
     params = {name: value for name, value in callback.params.items() if name != "state"}
-    since = journal_cursor(deployment)
+    since = deployment.journal_cursor()
     answer = callback.client.get(callback.with_params(params))
     assert_no_session(callback.client, answer, "a callback without state")
-    assert_no_token_request(deployment, since, "for a callback without state")
+    deployment.assert_no_token_request(since, "for a callback without state")
 
 
 @check(
@@ -307,7 +186,7 @@ def test_callback_without_state_is_refused(deployment: Deployment) -> None:
 )
 def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None:
     user = deployment.make_user()
-    first = pending_callback(deployment, user)
+    first = deployment.login_until_callback(user)
     done = first.client.get(first.callback_url)
     if not (done.is_redirect and sets_session(done)):
         raise cannot_judge(f"the first, untampered login failed: {describe(done)}")
@@ -331,7 +210,7 @@ def test_used_state_is_refused_with_a_fresh_code(deployment: Deployment) -> None
 )
 def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
     deployment.positive_control()
-    callback = pending_callback(deployment, deployment.make_user())
+    callback = deployment.login_until_callback(deployment.make_user())
     other_browser = deployment.client()
     answer = other_browser.get(callback.callback_url)
     assert_refused(answer, "a callback sent from a browser that never started the login")
@@ -345,7 +224,7 @@ def test_callback_in_another_browser_is_refused(deployment: Deployment) -> None:
     staging=True,
 )
 def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> None:
-    callback = pending_callback(deployment, deployment.make_user())
+    callback = deployment.login_until_callback(deployment.make_user())
     first = callback.client.get(callback.callback_url)
     if not (first.is_redirect and sets_session(first)):
         raise cannot_judge(f"the login before the replay failed: {describe(first)}")
@@ -363,7 +242,7 @@ def test_replayed_callback_gives_no_second_session(deployment: Deployment) -> No
 def test_token_endpoint_failures_are_clean_errors(deployment: Deployment, control: MockControl) -> None:
     deployment.positive_control()
     for failure in (SERVER_ERROR, HTML_ANSWER, BAD_JSON, INVALID_GRANT):
-        _, login = failed_exchange_login(deployment, failure)
+        _, login = deployment.login_with_token_answer(failure)
         assert_refused(login.answer, f"a callback whose code exchange got {failure.name}")
     user = deployment.make_user()
     assert deployment.me(deployment.sign_in(user))["email"] == user.email, "a login after the failures went wrong"
@@ -377,7 +256,7 @@ def test_token_endpoint_failures_are_clean_errors(deployment: Deployment, contro
 )
 def test_hanging_token_endpoint_is_cut_off(deployment: Deployment, control: MockControl, time_budget: float) -> None:
     user = deployment.make_user()
-    callback = pending_callback(deployment, user)
+    callback = deployment.login_until_callback(user)
     with deployment.fault("delay", endpoint="token", user=user.email, seconds=None):
         began = time.monotonic()
         try:
@@ -419,7 +298,7 @@ def test_unverified_email_is_not_linked_to_an_existing_account(deployment: Deplo
     owner = deployment.make_user(groups=(unique_group("owner"),))
     with precondition("the owner's own login"):
         account = Account.of(deployment.me(deployment.sign_in(owner)))
-    claimant = other_person(deployment, owner, groups=(unique_group("claimant"),))
+    claimant = deployment.another_person(owner, groups=(unique_group("claimant"),))
     claims = {"email": owner.email, "email_verified": False}
     with (
         deployment.fault("id_token", endpoint="token", user=claimant.email, claims=claims),
@@ -482,9 +361,9 @@ def test_error_description_is_not_reflected(deployment: Deployment, control: Moc
     marker = secrets.token_hex(6)
     payloads = (f"<script>alert('{marker}')</script>", f"<img src=x onerror=alert('{marker}')>")
     with deployment.fault("authorize_error", user=user.email, error="access_denied", description="".join(payloads)):
-        callback = pending_callback(deployment, user)
+        callback = deployment.login_until_callback(user)
     first = callback.client.get(callback.callback_url)
-    for answer in gateway_answers(callback.client, first, deployment.gateway.url):
+    for answer in answers_on_origin(callback.client, first, deployment.gateway.url):
         if "json" in answer.headers.get("content-type", "").lower():
             continue
         reflected = [p for p in payloads if p in answer.text]
@@ -543,11 +422,11 @@ def test_failed_exchange_is_not_retried_with_the_secret_in_the_body(
     first = journal.cursor()
     for failure in (INVALID_GRANT, INVALID_CLIENT, SERVER_ERROR, HTML_ERROR):
         since = journal.cursor()
-        user, login = failed_exchange_login(deployment, failure)
+        user, login = deployment.login_with_token_answer(failure)
         assert not login.succeeded, f"the login succeeded although its code exchange got {failure.name}"
         assert journal.entries("token", since=since, user=user.email), "the gateway never tried to exchange the code"
-        assert_secret_never_in_body(deployment, since, f"after the code exchange got {failure.name}", grace=0.0)
-    assert_secret_never_in_body(deployment, first, "after failed code exchanges", grace=SECRET_IN_BODY_GRACE)
+        deployment.journal.assert_secret_never_in_body(since, f"after the code exchange got {failure.name}", grace=0.0)
+    deployment.journal.assert_secret_never_in_body(first, "after failed code exchanges", grace=SECRET_IN_BODY_GRACE)
 
 
 @check(
@@ -560,7 +439,7 @@ def test_failed_exchange_is_not_retried_with_the_secret_in_the_body(
 )
 def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deployment) -> None:
     deployment.positive_control()
-    since = journal_cursor(deployment)
+    since = deployment.journal_cursor()
     user = deployment.make_user()
     cases: dict[str, Callable[[dict[str, str]], dict[str, str]]] = {
         "no state": lambda p: {"code": p["code"]},
@@ -570,14 +449,14 @@ def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deploym
         "an 8 KB code": lambda p: {"state": p["state"], "code": "c" * 8192},
     }
     for case, malformed in cases.items():
-        callback = pending_callback(deployment, user)
-        before = journal_cursor(deployment)
+        callback = deployment.login_until_callback(user)
+        before = deployment.journal_cursor()
         answer = callback.client.get(callback.with_params(malformed(callback.params)))
         assert 400 <= answer.status_code < 500, f"a callback with {case} must get a 4xx; got {describe(answer)}"
         assert not sets_session(answer), f"a callback with {case} handed a session over: {describe(answer)}"
         if before is not None:
             assert not deployment.journal.entries("token", since=before), f"a callback with {case} was exchanged"
-    assert_no_token_request(deployment, since, "after malformed callbacks")
+    deployment.assert_no_token_request(since, "after malformed callbacks")
 
 
 @check(
@@ -591,7 +470,7 @@ def test_malformed_callbacks_are_4xx_without_a_token_request(deployment: Deploym
 def test_idp_failure_at_callback_sends_the_browser_back(deployment: Deployment) -> None:
     gateway_origin = urlsplit(deployment.gateway.url).netloc
     for endpoint in ("discovery", "jwks"):
-        callback = pending_callback(deployment, deployment.make_user())
+        callback = deployment.login_until_callback(deployment.make_user())
         with deployment.fault("respond", endpoint=endpoint, status=500):
             answer = callback.client.get(callback.callback_url)
         location = answer.headers.get("location", "")

@@ -9,33 +9,27 @@ DISC-07's moved endpoints, which are moved before it starts). DISC-01 and DISC-0
 from __future__ import annotations
 
 import time
-from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from hoop_conformance.assertions import assert_refused, assert_status, describe, sets_session
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import Figures
-from hoop_conformance.contract import HEALTHZ, LOGIN, USERINFO
+from hoop_conformance.contract import LOGIN, USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.faults import fault
+from hoop_conformance.gateway_api import assert_serving
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
-from hoop_conformance.journal import Journal
-from hoop_conformance.logins import Login
-from hoop_conformance.users import IdpUser
+from hoop_conformance.journal import GATEWAY_ENDPOINTS, Journal
+from hoop_conformance.logins import Login, assert_signs_in, attempt_login, login_url_of
 from hoop_conformance.waiting import wait_for
 
 RECOVERY_ANSWER_LIMIT = 10.0
 """Seconds within which the gateway must answer while the IdP's discovery or JWKS fails (checks.md DISC-03/04)."""
-GATEWAY_ENDPOINTS = ("discovery", "jwks", "token", "userinfo", "revoke")
-"""The IdP endpoints only the gateway calls (the browser calls authorize and the login page)."""
-UNSCOPED = frozenset({"discovery", "jwks"})
-"""Endpoints whose journal entries carry no app: counted over the whole mock."""
 MOVED_FIELDS = {"token": "token_endpoint", "userinfo": "userinfo_endpoint", "jwks": "jwks_uri"}
 """Journal endpoint -> the discovery field that says where the gateway must send it."""
 UNKNOWN_KEY_TAMPERS = {
@@ -45,93 +39,6 @@ UNKNOWN_KEY_TAMPERS = {
 """DISC-06's forgeries: the mock's ``id_token`` tampers, and what each makes of the ID token."""
 API_CALLS = 5
 """API calls DISC-08 averages over."""
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A login tried over HTTP while the IdP may be failing: the gateway's answers, and the slowest one."""
-
-    answers: tuple[httpx.Response, ...]
-    slowest: float
-
-    def shown(self) -> str:
-        """The answers, redacted."""
-        return "; ".join(describe(answer) for answer in self.answers)
-
-
-def attempt_login(deployment: Deployment, user: IdpUser, *, limit: float) -> Attempt:
-    """``/api/login``, the IdP's login page, then the callback — stopping at the first step the gateway refuses.
-
-    Each of the gateway's answers must come within ``limit`` seconds, over a connection it does not drop.
-    """
-    client = deployment.client()
-    answers: list[httpx.Response] = []
-    slowest = 0.0
-
-    def ask(url: str, **kwargs: Any) -> httpx.Response:
-        nonlocal slowest
-        began = time.monotonic()
-        try:
-            answer = client.get(url, timeout=limit, **kwargs)
-        except httpx.TimeoutException:
-            raise AssertionError(f"the gateway did not answer {urlsplit(url).path} within {limit:g} s") from None
-        except httpx.TransportError as error:
-            raise AssertionError(f"the gateway dropped {urlsplit(url).path}: {type(error).__name__}") from None
-        slowest = max(slowest, time.monotonic() - began)
-        answers.append(answer)
-        return answer
-
-    start = ask(deployment.gateway.url + LOGIN, params={"redirect": deployment.gateway.landing_url})
-    if start.status_code == 200 and "login_url" in start.json():
-        ask(deployment.complete_at_idp(client, start.json()["login_url"], user))
-    return Attempt(tuple(answers), slowest)
-
-
-def assert_serving(deployment: Deployment, *, limit: float) -> None:
-    """The gateway process is up and its health route answers 200."""
-    process = deployment.gateway.process
-    assert process is None or process.running, f"the gateway exited:\n{deployment.gateway.log_tail()}"
-    assert_status(deployment.gateway.get(HEALTHZ, timeout=limit), 200, "the gateway's health route")
-
-
-def login_url_of(answer: httpx.Response) -> str:
-    """The ``login_url`` of ``/api/login``'s answer, which must be 200 JSON."""
-    assert answer.status_code == 200, f"GET /api/login must answer 200 {{login_url}}; got {describe(answer)}"
-    return str(answer.json()["login_url"])
-
-
-def assert_signs_in(deployment: Deployment, user: IdpUser, what: str) -> None:
-    """A whole login of ``user`` succeeds, and its session is the user's."""
-    try:
-        login = deployment.login(user)
-    except AssertionError as error:
-        raise AssertionError(f"{what}: {error}") from None
-    assert login.succeeded, f"{what}: the login failed; the callback answered {describe(login.answer)}"
-    assert login.token is not None
-    assert deployment.me(login.token)["email"] == user.email, f"{what}: the session is not the user's"
-
-
-def outage_then_recovery(deployment: Deployment, endpoint: str) -> None:
-    """While ``endpoint`` answers 500 a login is answered in time; once it recovers, logins work again."""
-    with deployment.fault("respond", endpoint=endpoint, status=500, body='{"error":"server_error"}'):
-        attempt = attempt_login(deployment, deployment.make_user(), limit=RECOVERY_ANSWER_LIMIT)
-    assert attempt.slowest <= RECOVERY_ANSWER_LIMIT, (
-        f"while the IdP's {endpoint} failed the gateway took {attempt.slowest:.1f} s to answer "
-        f"(limit {RECOVERY_ANSWER_LIMIT:g} s): {attempt.shown()}"
-    )
-    assert_serving(deployment, limit=RECOVERY_ANSWER_LIMIT)
-    for which in ("a login", "another login"):  # "logins work again", not one
-        assert_signs_in(deployment, deployment.make_user(), f"{which} once the IdP's {endpoint} recovered (no restart)")
-
-
-def gateway_requests(journal: Journal, since: int) -> Counter[str]:
-    """How many requests the gateway sent to each IdP endpoint since the cursor."""
-    return Counter(
-        {
-            endpoint: len(journal.entries(endpoint, since=since, app_only=endpoint not in UNSCOPED))
-            for endpoint in GATEWAY_ENDPOINTS
-        }
-    )
 
 
 @check(
@@ -178,28 +85,37 @@ def test_discovery_issuer_mismatch_stops_logins(deployment: Deployment) -> None:
         deployment.journal.assert_none("token", since=cursor, why="while the discovery issuer differed")
 
 
-@check(
-    "DISC-03",
-    level=MUST,
-    ref="robustness",
-    requirement="While discovery answers 500 the gateway answers with an error within 10 s and does not crash; "
-    "once discovery recovers, logins work again without a restart.",
-)
-@gateway(warm_up=False)
-def test_discovery_outage_is_survived(deployment: Deployment) -> None:
-    outage_then_recovery(deployment, "discovery")
+OUTAGES = [
+    pytest.param(
+        "discovery",
+        marks=check("DISC-03", level=MUST, ref="robustness",
+                    requirement="While discovery answers 500 the gateway answers with an error within 10 s and does "
+                    "not crash; once discovery recovers, logins work again without a restart."),
+        id="DISC-03-discovery",
+    ),
+    pytest.param(
+        "jwks",
+        marks=check("DISC-04", level=MUST, ref="robustness",
+                    requirement="While the JWKS answers 500 the gateway answers with an error within 10 s and does not "
+                    "crash; once the JWKS recovers, logins work again without a restart."),
+        id="DISC-04-jwks",
+    ),
+]  # fmt: skip
+"""The IdP endpoints whose outage the gateway must survive, one check each."""
 
 
-@check(
-    "DISC-04",
-    level=MUST,
-    ref="robustness",
-    requirement="While the JWKS answers 500 the gateway answers with an error within 10 s and does not crash; "
-    "once the JWKS recovers, logins work again without a restart.",
-)
+@pytest.mark.parametrize("endpoint", OUTAGES)
 @gateway(warm_up=False)
-def test_jwks_outage_is_survived(deployment: Deployment) -> None:
-    outage_then_recovery(deployment, "jwks")
+def test_idp_outage_is_survived(deployment: Deployment, endpoint: str) -> None:
+    with deployment.fault("respond", endpoint=endpoint, status=500, body='{"error":"server_error"}'):
+        attempt = attempt_login(deployment, deployment.make_user(), limit=RECOVERY_ANSWER_LIMIT)
+    assert attempt.slowest <= RECOVERY_ANSWER_LIMIT, (
+        f"while the IdP's {endpoint} failed the gateway took {attempt.slowest:.1f} s to answer "
+        f"(limit {RECOVERY_ANSWER_LIMIT:g} s): {attempt.shown()}"
+    )
+    assert_serving(deployment.gateway, limit=RECOVERY_ANSWER_LIMIT)
+    for which in ("a login", "another login"):  # "logins work again", not one
+        assert_signs_in(deployment, deployment.make_user(), f"{which} once the IdP's {endpoint} recovered (no restart)")
 
 
 @check(
@@ -281,11 +197,11 @@ def test_idp_requests_per_login_and_api_call(deployment: Deployment, journal: Jo
     user = deployment.make_user()
     cursor = journal.cursor()
     token = deployment.sign_in(user)
-    per_login = gateway_requests(journal, cursor)
+    per_login = journal.requests_by_endpoint(cursor)
     cursor = journal.cursor()
     for _ in range(API_CALLS):
         assert deployment.me(token)["email"] == user.email
-    per_call = gateway_requests(journal, cursor)
+    per_call = journal.requests_by_endpoint(cursor)
     figures.record("IdP requests per login", per_login.total())
     figures.record("IdP requests per API call", per_call.total() / API_CALLS)
     for endpoint in GATEWAY_ENDPOINTS:
@@ -322,7 +238,7 @@ def test_hanging_discovery_does_not_hang_the_gateway(deployment: Deployment, tim
             timeout=time_budget,
             message="the login's discovery request reaching the IdP",
         )
-        assert_serving(deployment, limit=time_budget)
+        assert_serving(deployment.gateway, limit=time_budget)
         api = deployment.gateway.api(USERINFO, token, timeout=time_budget)
         assert api.status_code < 500, f"while discovery hangs an API call failed: {describe(api)}"
         try:

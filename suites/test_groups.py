@@ -9,8 +9,6 @@ userinfo so that a gateway reading either source sees the same claim. The gatewa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from hoop_conformance.assertions import assert_status, describe
@@ -18,43 +16,15 @@ from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.contract import ADMIN_GROUP, ADMIN_ONLY_PROBE, AUDITOR_GROUP, AUDITOR_PROBE, DEFAULT_GROUPS_CLAIM
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.gateways import gateway
+from hoop_conformance.groups import assert_groups, groups_claim
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge
-from hoop_conformance.users import IdpUser
 from hoop_conformance.users import unique_group as fresh_group
 
 CONFIGURED_CLAIM = "https://conformance.example/teams"
 """GROUP-13's groups claim, configured at the gateway and at its app."""
 ADMIN_LOOKALIKES = ("Admin", "ADMIN", "admins")
 """Groups that only look like the admin group: another case, a longer word (none is privileged)."""
-
-
-def gateway_groups(deployment: Deployment, token: str) -> list[str]:
-    """The user's groups as the gateway's ``GET /api/userinfo`` lists them."""
-    groups = deployment.me(token).get("groups")
-    assert isinstance(groups, list), f"GET /api/userinfo must list the user's groups; it says groups={groups!r}"
-    return groups
-
-
-def assert_groups(deployment: Deployment, token: str, expected: Iterable[str], what: str) -> None:
-    """The gateway holds exactly ``expected`` (each once, any order) as the user's groups."""
-    wanted = sorted(expected)
-    got = gateway_groups(deployment, token)
-    assert sorted(got) == wanted, f"{what}: the gateway's groups must be exactly {wanted}; GET /api/userinfo says {got}"
-
-
-@contextmanager
-def groups_claim(
-    deployment: Deployment, user: IdpUser, *, claim: str, value: Any = None, absent: bool = False
-) -> Iterator[None]:
-    """While the block runs, the user's logins carry ``claim = value`` (or no ``claim`` at all) in the ID token (which
-    must reach the gateway), mirrored at userinfo for a gateway that reads the claim there."""
-    change: dict[str, Any] = {"remove": [claim]} if absent else {"claims": {claim: value}}
-    with (
-        deployment.fault("id_token", endpoint="token", user=user.email, **change),
-        deployment.fault("userinfo_claims", user=user.email, must_fire=False, **change),
-    ):
-        yield
 
 
 @check(

@@ -8,12 +8,9 @@ the end by the browser's cookies. Checks that would fail the shared gateway's fi
 
 from __future__ import annotations
 
-import math
 import re
-import uuid
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 from playwright.sync_api import Page
 
 from hoop_conformance.assertions import describe, redact_text
@@ -22,83 +19,22 @@ from hoop_conformance.contract import SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
 from hoop_conformance.drivers.browser_login import log_in
 from hoop_conformance.gateways import gateway
-from hoop_conformance.judging import precondition
+from hoop_conformance.logins import (
+    assert_good_redirect_accepted,
+    assert_redirect_refused,
+    authorize_request,
+    login_url_of,
+)
+from hoop_conformance.values import origin_parts, random_bits
 from hoop_conformance.waiting import wait_for
 
 REQUIRED_SCOPES = frozenset({"openid", "email", "profile"})
 STATE_BITS = 120
 """The least randomness a state must carry (a v4 UUID's 122 random bits qualify)."""
-ALPHABETS = (
-    (re.compile(r"[0-9]+"), 10),
-    (re.compile(r"[0-9a-f]+"), 16),
-    (re.compile(r"[0-9A-F]+"), 16),
-    (re.compile(r"[A-Za-z0-9]+"), 62),
-    (re.compile(r"[A-Za-z0-9_-]+"), 64),
-    (re.compile(r"[A-Za-z0-9+/=]+"), 64),
-)
-"""Alphabets a random value is drawn from, smallest first, with their sizes."""
-CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-UUID_RANDOM_BITS = {4: 122.0, 7: 74.0}
-"""Random bits in a UUID by version; the others (time, MAC or name based) count as guessable."""
 CUSTOM_SCOPES = ("hoop.read", "hoop.audit")
 """Scopes LOGIN-09 configures the gateway (and allows the IdP app) to ask for."""
 SIGN_IN = re.compile(r"^\s*(sign|log)[ -]?in\b", re.IGNORECASE)
 """A landing page's control that starts a login, when the page does not start one by itself."""
-
-
-def login_url_of(answer: httpx.Response) -> str:
-    """The ``login_url`` of a 200 JSON answer from ``/api/login``."""
-    assert answer.status_code == 200, f"GET /api/login must answer 200 {{login_url}}; got {describe(answer)}"
-    try:
-        body = answer.json()
-    except ValueError:
-        raise AssertionError(f"GET /api/login must answer JSON {{login_url}}; got {describe(answer)}") from None
-    assert isinstance(body, dict) and isinstance(body.get("login_url"), str), (
-        f"GET /api/login must answer {{login_url}}; got {describe(answer)}"
-    )
-    return str(body["login_url"])
-
-
-def authorize_request(deployment: Deployment) -> dict[str, str]:
-    """The parameters of a fresh login's authorize request (a new "browser" each time)."""
-    login_url = login_url_of(deployment.start_login(deployment.client(), deployment.gateway.landing_url))
-    return dict(parse_qsl(urlsplit(login_url).query, keep_blank_values=True))
-
-
-def random_bits(value: str) -> float:
-    """An upper bound on the random bits in ``value``: a UUID's by its version, else length times alphabet size."""
-    if CANONICAL_UUID.fullmatch(value):
-        return UUID_RANDOM_BITS.get(uuid.UUID(value).version or 0, 0.0)
-    size = next((size for alphabet, size in ALPHABETS if alphabet.fullmatch(value)), 95)
-    return len(value) * math.log2(size)
-
-
-def assert_good_redirect_accepted(deployment: Deployment) -> None:
-    """The positive control of the ``redirect`` checks: ``/api/login`` with the gateway's own landing page as the
-    redirect answers 200 {login_url}; otherwise a refusal of a bad redirect proves nothing (ERROR)."""
-    with precondition(f"the positive control (/api/login?redirect={deployment.gateway.landing_url})"):
-        login_url_of(deployment.start_login(deployment.client(), deployment.gateway.landing_url))
-
-
-def assert_redirect_refused(deployment: Deployment, redirect: str) -> None:
-    """``/api/login?redirect=...`` is refused: a 4xx (or a redirect with ``error=`` back to the gateway), no login."""
-    answer = deployment.start_login(deployment.client(), redirect)
-    shown = f"/api/login?redirect={redirect} must be refused; got {describe(answer)}"
-    location = urljoin(deployment.gateway.url + "/", answer.headers.get("location", ""))
-    back_with_error = (
-        answer.is_redirect
-        and "error" in dict(parse_qsl(urlsplit(location).query))
-        and urlsplit(location).netloc == urlsplit(deployment.gateway.url).netloc
-    )
-    assert 400 <= answer.status_code < 500 or back_with_error, shown
-    assert "login_url" not in answer.text, shown
-
-
-def api_origin(deployment: Deployment) -> tuple[str, str, int]:
-    """The scheme, host name and port of the gateway's API_URL."""
-    parts = urlsplit(deployment.gateway.url)
-    assert parts.hostname is not None
-    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
 @check(
@@ -205,7 +141,7 @@ def test_nonce_is_present_and_fresh(deployment: Deployment) -> None:
 )
 def test_foreign_redirect_is_refused(deployment: Deployment) -> None:
     assert_good_redirect_accepted(deployment)
-    scheme, _, port = api_origin(deployment)
+    scheme, _, port = origin_parts(deployment.gateway.url)
     for redirect in ("https://evil.test/callback", f"{scheme}://evil.test:{port}/callback"):
         answer = deployment.start_login(deployment.client(), redirect)
         assert 400 <= answer.status_code < 500, (
@@ -224,7 +160,7 @@ def test_foreign_redirect_is_refused(deployment: Deployment) -> None:
 )
 def test_lookalike_redirects_are_refused(deployment: Deployment) -> None:
     assert_good_redirect_accepted(deployment)
-    scheme, host, port = api_origin(deployment)
+    scheme, host, port = origin_parts(deployment.gateway.url)
     for redirect in (
         f"{scheme}://{host}.evil.test:{port}/callback",
         f"{scheme}://evil.test\\@{host}:{port}/callback",
@@ -243,7 +179,7 @@ def test_lookalike_redirects_are_refused(deployment: Deployment) -> None:
 )
 def test_redirect_with_another_scheme_or_port_is_refused(deployment: Deployment) -> None:
     assert_good_redirect_accepted(deployment)
-    scheme, host, port = api_origin(deployment)
+    scheme, host, port = origin_parts(deployment.gateway.url)
     for redirect in (
         f"javascript://{host}:{port}/%0aalert(document.cookie)",
         f"ftp://{host}:{port}/callback",

@@ -8,57 +8,19 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from playwright.sync_api import Cookie, Page, Response
+from playwright.sync_api import Page, Response
 
 from hoop_conformance.assertions import assert_status, describe, redact_text
 from hoop_conformance.catalogue import CONTRACT, MUST, SHOULD, check
 from hoop_conformance.contract import CALLBACK, CLI_REDIRECT, SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
-from hoop_conformance.drivers.browser_flow import browser_login
+from hoop_conformance.drivers.browser_flow import browser_login, signed_in_browser
+from hoop_conformance.gateway_api import set_cookie_attributes
 from hoop_conformance.gateways import gateway
-from hoop_conformance.users import IdpUser
+from hoop_conformance.values import url_parameters
 
 SECRET_PARAMETERS = frozenset({"token", "access_token", "id_token", "refresh_token", "code", "state"})
 """URL parameters that must never be left in the browser's final URL."""
-
-
-def url_parameters(url: str) -> dict[str, str]:
-    """The parameters of a URL's query and of its fragment (where implicit-style flows put tokens)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    fragment = parse_qsl(parts.fragment, keep_blank_values=True)
-    return dict(query + fragment)
-
-
-def browser_session_cookie(page: Page, deployment: Deployment) -> Cookie:
-    """The session cookie the browser holds for the gateway's API (exactly one, with a value)."""
-    jar = page.context.cookies(deployment.gateway.url + USERINFO)
-    found = [cookie for cookie in jar if cookie.get("name") == SESSION_COOKIE]
-    assert len(found) == 1 and found[0].get("value"), (
-        f"after a browser login the browser must hold one non-empty {SESSION_COOKIE} cookie for the gateway's API; "
-        f"it holds {sorted(str(c.get('name')) for c in page.context.cookies())} "
-        f"(final URL {redact_text(page.url)})"
-    )
-    return found[0]
-
-
-def set_cookie_attributes(headers: list[str]) -> dict[str, str]:
-    """The attributes (lower-cased names) of the session cookie's ``Set-Cookie`` header, the value left out."""
-    mine = [h for h in headers if h.partition("=")[0].strip() == SESSION_COOKIE and h.partition("=")[2].split(";")[0]]
-    assert len(mine) == 1, f"expected one Set-Cookie for {SESSION_COOKIE}, got {len(mine)} among {len(headers)}"
-    attributes = {}
-    for part in mine[0].split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        attributes[name.lower()] = value
-    return attributes
-
-
-def signed_in_browser(page: Page, deployment: Deployment, user: IdpUser) -> tuple[str, Cookie]:
-    """A browser login of ``user``: the final URL and the session cookie it left (which must be a working session)."""
-    final_url = browser_login(page, deployment, user)
-    cookie = browser_session_cookie(page, deployment)
-    assert deployment.me(cookie["value"])["email"] == user.email, "the session cookie is not the user's session"
-    return final_url, cookie
 
 
 @check(

@@ -7,79 +7,28 @@ gateway and a mock of their own.
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
 import statistics
 import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hoop_conformance.assertions import assert_status, describe, redact
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import Figures
 from hoop_conformance.contract import USERINFO
 from hoop_conformance.deployment import Deployment
+from hoop_conformance.forgery import forgeries
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
+from hoop_conformance.idp.oauth_client import userinfo_status
+from hoop_conformance.waiting import timed
 
 FAIL_CLOSED = (401, 503)
 """What a gateway may answer when it cannot validate a token: never 200, never 500."""
 REFUSED = (401, 403)
 """A token the gateway must not accept as a session."""
 """Another client's redirect URI: the IdP sends the code there, and nothing ever listens."""
-FORGED_ISSUER = "https://idp.attacker.example/"
-
-
-def idp_userinfo_status(deployment: Deployment, token: str) -> int:
-    """How the IdP's own userinfo endpoint answers ``token`` (to prove a check's setup)."""
-    url = deployment.idp.discovery()["userinfo_endpoint"]
-    headers = {"Authorization": f"Bearer {token}"}
-    return httpx.get(url, headers=headers, trust_env=False, timeout=10.0).status_code
-
-
-def b64url(data: bytes) -> str:
-    """Base64url without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A JWT's header and claims, unverified."""
-    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
-
-
-def forgeries(genuine: str) -> dict[str, str]:
-    """JWTs an attacker can make from a genuine access token: each must be refused."""
-    header, claims = jwt_parts(genuine)
-    head, body, signature = genuine.split(".")
-    flipped = ("A" if signature[5] != "A" else "B").join((signature[:5], signature[6:]))
-    attacker_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-    unsigned = f"{b64url(json.dumps({'alg': 'none', 'typ': header.get('typ', 'JWT')}).encode())}.{body}."
-    return {
-        "bad signature": f"{head}.{body}.{flipped}",
-        "alg none": unsigned,
-        "other issuer": jwt.encode(
-            {**claims, "iss": FORGED_ISSUER}, attacker_key, algorithm="RS256", headers={"kid": "attacker"}
-        ),
-        "expired": jwt.encode(
-            {**claims, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600},
-            attacker_key,
-            algorithm="RS256",
-            headers={"kid": header.get("kid", "")},
-        ),
-    }
-
-
-def timed(call: Callable[[], object]) -> float:
-    """Seconds ``call()`` takes."""
-    began = time.perf_counter()
-    call()
-    return time.perf_counter() - began
 
 
 @check(
@@ -123,7 +72,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
         timeout=10.0,
     )
     assert revoked.status_code == 200, f"the IdP did not revoke the token: {revoked.status_code} {revoked.text[:200]}"
-    assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token it revoked"
+    assert userinfo_status(deployment.idp, token) == 401, "the IdP still accepts the token it revoked"
     assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call with a token revoked at the IdP")
 
 
@@ -137,7 +86,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
 def test_token_expired_at_the_idp_is_refused(deployment: Deployment) -> None:
     token = deployment.positive_control(what="the user's session before it expires").token
     deployment.control.advance_clock(int(deployment.app.get("access_token_ttl", 3600)) + 60)
-    assert idp_userinfo_status(deployment, token) == 401, "the IdP still accepts the token after its lifetime"
+    assert userinfo_status(deployment.idp, token) == 401, "the IdP still accepts the token after its lifetime"
     assert_status(deployment.gateway.api(USERINFO, token), 401, "an API call with a token expired at the IdP")
 
 
@@ -222,7 +171,7 @@ def test_token_the_idp_never_issued_is_refused(deployment: Deployment) -> None:
 def test_token_issued_to_another_client_is_refused(deployment: Deployment, control: MockControl) -> None:
     user = deployment.positive_control(what="the user's own login").user
     token = str(deployment.foreign_tokens(user)["access_token"])
-    assert idp_userinfo_status(deployment, token) == 200, "the other client's token is not valid at the IdP"
+    assert userinfo_status(deployment.idp, token) == 200, "the other client's token is not valid at the IdP"
     assert_status(deployment.gateway.api(USERINFO, token), REFUSED, "an API call with another client's token")
 
 
