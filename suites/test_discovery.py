@@ -25,7 +25,7 @@ from hoop_conformance.gateway_api import assert_serving
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.journal import GATEWAY_ENDPOINTS, Journal
-from hoop_conformance.logins import Login, assert_signs_in, attempt_login, login_url_of
+from hoop_conformance.logins import PendingLogin, assert_signs_in, attempt_login, login_url_of
 from hoop_conformance.waiting import wait_for
 
 RECOVERY_ANSWER_LIMIT = 10.0
@@ -172,7 +172,7 @@ def test_discovered_endpoints_are_used(deployment: Deployment) -> None:
         f"it is at {urlsplit(login_url)._replace(query='').geturl()}"
     )
     callback_url = deployment.complete_at_idp(client, login_url, user)
-    login = Login(client=client, start=start, callback_url=callback_url, answer=client.get(callback_url))
+    login = PendingLogin(client, start, callback_url).finish()
     assert login.succeeded, f"with the endpoints moved, the login failed: {describe(login.answer)}"
     api_cursor = journal.cursor()
     assert_status(deployment.gateway.api(USERINFO, login.token), 200, "an API call with the endpoints moved")
