@@ -64,8 +64,12 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument(
         "--browser-logins", type=int, default=10, help="timed browser logins through the gateway (default %(default)s)"
     )
-    cli.add_argument("--no-suite", action="store_true", help="skip timing the conformance suite and the mutation test")
-    cli.add_argument("--no-mutation", action="store_true", help="skip timing the mutation test (minutes)")
+    cli.add_argument("--no-suite", action="store_true", help="skip timing the conformance suite and the mutation job")
+    cli.add_argument(
+        "--no-mutation",
+        action="store_true",
+        help="skip timing the mutation job (./run mutation: every mutant, random orders; minutes)",
+    )
     cli.add_argument(
         "--soak-runs",
         type=int,

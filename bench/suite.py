@@ -1,7 +1,9 @@
-"""The conformance suite's own speed: a full run, one browser login, and the mutation test."""
+"""The conformance suite's own speed: a full run, one browser login, and the mutation job (``./run mutation``)."""
 
 from __future__ import annotations
 
+import configparser
+import shlex
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,15 @@ from hoop_conformance.launchers.servers import free_port
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FULL_RUN_TARGET_S = 180.0
 FULL_RUN_AIM_S = 90.0
+
+
+def mutation_job_args() -> list[str]:
+    """The pytest arguments of ``./run mutation``, from tox.ini's ``mutation`` environment (defaults for posargs)."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO_ROOT / "tox.ini", encoding="utf-8")
+    argv = shlex.split(tox["testenv:mutation"]["commands"].strip())
+    default = [arg.removeprefix("{posargs:").removesuffix("}") if arg.startswith("{posargs") else arg for arg in argv]
+    return default[1:]  # without the leading "pytest"
 
 
 def browser_login_times(logins: int) -> list[float]:
@@ -73,8 +84,9 @@ def suite_rows(logins: int, *, mutation: bool, soak_runs: int) -> Iterator[str]:
     verdict = "aim MET" if seconds < FULL_RUN_AIM_S else "target MET" if seconds < FULL_RUN_TARGET_S else "NOT MET"
     yield f"suite     full conformance run (-n 2)  {seconds:.0f} s, exit {status}: {FULL_RUN_TARGET_S:.0f} s {verdict}"
     if mutation:
-        seconds, status = timed_pytest("tests/suite/test_mutation.py", "-n", "2")
-        yield f"suite     mutation test (-n 2)  {seconds:.0f} s, exit {status}"
+        args = mutation_job_args()
+        seconds, status = timed_pytest(*args)
+        yield f"suite     mutation job (./run mutation: pytest {' '.join(args)})  {seconds:.0f} s, exit {status}"
     if soak_runs > 0:
         runs = soak(soak_runs, hog=False)
         unexpected = sum(len(run.unexpected) for run in runs)

@@ -1,48 +1,46 @@
 """LOAD: many logins and API calls at once, userinfo failing under load, and what a login leaves behind.
 
-HTTP-driven logins run in a thread pool, each with its own cookie jar, in two phases: every login is started
-(``/api/login``) before any is completed, so that all of them are pending at the gateway at once. Browser logins
-share one Chromium (one context each); Playwright's sync API is single-threaded, so their steps are interleaved
-page by page, and the browser follows each page's redirects while the next page is driven.
+How the logins are driven (two phases over HTTP, browser logins interleaved page by page): ``hoop_conformance.load``.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import time
-import uuid
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Request
 
-from hoop_conformance.assertions import describe, redact_text
 from hoop_conformance.catalogue import INFO, MUST, SHOULD, check
 from hoop_conformance.check_fixtures import Figures
-from hoop_conformance.contract import LOGIN, SESSION_COOKIE, USERINFO
 from hoop_conformance.deployment import Deployment
-from hoop_conformance.drivers.browser_login import LOGIN_BUTTON, PASSWORD_ENTRY
-from hoop_conformance.gateway_api import Gateway
 from hoop_conformance.gateways import gateway
 from hoop_conformance.idp.control import MockControl
 from hoop_conformance.judging import cannot_judge
-from hoop_conformance.logins import Login
-from hoop_conformance.users import IdpUser
-
-NewContext = Callable[..., BrowserContext]
+from hoop_conformance.load import (
+    BrowserLogins,
+    Jars,
+    LoadSize,
+    NewContext,
+    assert_sessions_are_their_own,
+    call_api,
+    finish_login,
+    gateway_requests,
+    leak_users,
+    log_in_all,
+    log_in_many,
+    make_sessions,
+    p95,
+    record_requests,
+    resident_memory,
+    start_login,
+    timed_call,
+    timed_login,
+)
 
 LOGIN_WORKERS = 10
 """Threads driving HTTP logins; all logins are pending at once whatever the pool's size (two phases)."""
-BROWSER_TIMEOUT_MS = 30_000
 
 API_SESSIONS = 50
 CALLS_PER_SESSION = 10
@@ -58,214 +56,22 @@ USERINFO_FAILURES: tuple[dict[str, Any], ...] = (
 FIGURE_LOGINS = 30
 FIGURE_CALLS = 300
 FIGURE_WORKERS = 20
-GATEWAY_ENDPOINTS = ("discovery", "jwks", "token", "userinfo", "revoke")
-"""IdP endpoints only the gateway (not the browser) calls."""
 
 LEAK_LOGINS = 1000
 LEAK_USERS = 25
-LEAK_WORKERS = 8
 LEAK_LIMIT = 4096
 """Bytes of resident memory a login may leave behind, at most, over the second thousand logins."""
-
-
-# sessions
-
-
-@dataclass
-class Session:
-    """One user's login under load: the group only this user is in, and the session token (or why there is none)."""
-
-    user: IdpUser
-    group: str
-    token: str | None = None
-    failure: str = ""
-
-
-def make_sessions(deployment: Deployment, count: int, pool: ThreadPoolExecutor) -> list[Session]:
-    """``count`` new users, each in a group of its own (bound to the gateway's app)."""
-    tag = uuid.uuid4().hex[:8]
-
-    def one(index: int) -> Session:
-        group = f"load-{tag}-{index:04d}"
-        return Session(deployment.make_user(groups=(group,)), group)
-
-    return list(pool.map(one, range(count)))
-
-
-@dataclass
-class Pending:
-    """A login started at the gateway (``/api/login`` answered) but not yet completed."""
-
-    session: Session
-    client: httpx.Client
-    start: httpx.Response
-
-
-def start_login(deployment: Deployment, session: Session, client: httpx.Client) -> Pending:
-    """``GET /api/login`` in a fresh cookie jar."""
-    return Pending(session, client, deployment.start_login(client, deployment.gateway.landing_url))
-
-
-def finish_login(deployment: Deployment, pending: Pending) -> Session:
-    """The IdP's login form, then the callback; the session's token or failure is filled in."""
-    session = pending.session
-    try:
-        if pending.start.status_code != 200:
-            raise AssertionError(f"GET /api/login: {describe(pending.start)}")
-        callback_url = deployment.complete_at_idp(pending.client, pending.start.json()["login_url"], session.user)
-        answer = pending.client.get(callback_url)
-        login = Login(client=pending.client, start=pending.start, callback_url=callback_url, answer=answer)
-        if login.succeeded:
-            session.token = login.token
-        else:
-            session.failure = f"callback: {describe(answer)}"
-    except (httpx.HTTPError, AssertionError) as error:
-        session.failure = f"{type(error).__name__}: {error}"
-    return session
-
-
-class Jars:
-    """Cookie jars ("browsers") for HTTP-driven logins, closed together."""
-
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
-        self._clients: list[httpx.Client] = []
-
-    def new(self) -> httpx.Client:
-        """A fresh cookie jar."""
-        client = self._gateway.client()
-        self._clients.append(client)
-        return client
-
-    def __enter__(self) -> Jars:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for client in self._clients:
-            client.close()
-
-
-def log_in_all(
-    deployment: Deployment, sessions: Sequence[Session], pool: ThreadPoolExecutor, jars: Jars
-) -> list[Session]:
-    """Start every login, then complete them all (in the pool)."""
-    pending = list(pool.map(lambda s: start_login(deployment, s, jars.new()), sessions))
-    return list(pool.map(lambda p: finish_login(deployment, p), pending))
-
-
-def session_mismatch(deployment: Deployment, session: Session) -> str:
-    """'' when the session's token is the session's user with its own group at the gateway, else what is wrong."""
-    if session.token is None:
-        return session.failure or "no session token"
-    answer = deployment.gateway.api(USERINFO, session.token)
-    if answer.status_code != 200:
-        return f"its session answers {describe(answer)}"
-    me = answer.json()
-    if me.get("email") != session.user.email or me.get("groups") != [session.group]:
-        return f"its session is {me.get('email')} in {me.get('groups')}, not {session.user.email} in [{session.group}]"
-    return ""
-
-
-def assert_sessions_are_their_own(
-    deployment: Deployment, groups: Mapping[str, Sequence[Session]], pool: ThreadPoolExecutor
-) -> None:
-    """Every session of every group ("concurrent HTTP logins": sessions) logged in, and maps to its own user and
-    that user's groups; the message counts each group's failures and shows the first few of each."""
-    counts, shown = [], []
-    for what, sessions in groups.items():
-        mismatches = pool.map(lambda s: session_mismatch(deployment, s), sessions)
-        problems = [f"{s.user.email}: {problem}" for s, problem in zip(sessions, mismatches, strict=True) if problem]
-        if problems:
-            counts.append(f"{len(problems)} of {len(sessions)} {what}")
-            shown += problems[:3]
-    assert not counts, " and ".join(counts) + " went wrong; the first: " + "; ".join(shown)
-    for what, sessions in groups.items():
-        tokens = [s.token for s in sessions]
-        assert len(set(tokens)) == len(tokens), f"two {what} got the same session token"
-
-
-# browser logins, interleaved
-
-
-class BrowserLogins:
-    """One browser login per session (a context each), driven step by step across all pages."""
-
-    def __init__(self, deployment: Deployment, new_context: NewContext, sessions: Sequence[Session]) -> None:
-        self.deployment = deployment
-        self.sessions = sessions
-        self.pages: list[Page] = []
-        self.failed_requests: list[list[str]] = [[] for _ in sessions]
-        """Each browser's requests that got no answer: method, URL (redacted), server, the browser's error."""
-        for failed in self.failed_requests:
-            context = new_context()
-            context.set_default_timeout(BROWSER_TIMEOUT_MS)
-            page = context.new_page()
-            page.on("requestfailed", self._recorder(failed))
-            self.pages.append(page)
-        self.login_urls: list[str] = []
-
-    def _recorder(self, failed: list[str]) -> Callable[[Request], None]:
-        def record(request: Request) -> None:
-            server = "gateway" if request.url.startswith(self.deployment.gateway.url + "/") else "IdP"
-            failed.append(f"{request.method} {redact_text(request.url)} at the {server}: {request.failure}")
-
-        return record
-
-    def start(self) -> None:
-        """``/api/login`` in every browser: all the logins are pending at the gateway."""
-        gateway = self.deployment.gateway
-        for page in self.pages:
-            answer = page.request.get(gateway.url + LOGIN, params={"redirect": gateway.landing_url})
-            assert answer.status == 200, f"GET /api/login answered {answer.status} to a browser"
-            self.login_urls.append(answer.json()["login_url"])
-
-    def finish(self) -> None:
-        """Each step of the IdP's login page in every browser, then the landing; each session's token is its cookie."""
-        pairs = list(zip(self.pages, self.sessions, strict=True))
-        for page, url in zip(self.pages, self.login_urls, strict=True):
-            page.goto(url, wait_until="commit")
-        for page, session in pairs:
-            page.get_by_label("User Email Address").fill(session.user.email)
-            page.locator(LOGIN_BUTTON).click(no_wait_after=True)
-        for page, session in pairs:
-            page.locator(PASSWORD_ENTRY).wait_for()
-            page.get_by_label("User Password").fill(session.user.password)
-            page.locator(LOGIN_BUTTON).click(no_wait_after=True)
-        idp_origin = self.deployment.idp.base_url.rstrip("/") + "/"
-        cookie_url = self.deployment.gateway.url + USERINFO
-        for page, session in pairs:
-            page.wait_for_url(lambda url: not url.startswith(idp_origin) and LOGIN not in url, wait_until="commit")
-            jar = page.context.cookies(cookie_url)
-            session.token = next((c.get("value") for c in jar if c.get("name") == SESSION_COOKIE), None)
-            failed = self.failed_requests[self.pages.index(page)]
-            ended = f"; the browser ended at {redact_text(page.url)}" + (f" after {failed[-1]}" if failed else "")
-            session.failure = "" if session.token else f"no session cookie{ended}"
-
-
-@dataclass(frozen=True)
-class LoadSize:
-    """How many browser and HTTP-driven logins LOAD-01 runs at once."""
-
-    browsers: int
-    http: int
-
-    def __str__(self) -> str:
-        return f"{self.browsers}-browsers-{self.http}-http"
 
 
 SMALL_LOAD = LoadSize(browsers=5, http=50)
 """The default size: the full one takes minutes on a busy two-core machine."""
 FULL_LOAD = LoadSize(browsers=20, http=200)
 """The catalogue's size, run as a second parameter with ``--heavy``."""
+LOAD_SIZES = (SMALL_LOAD, pytest.param(FULL_LOAD, marks=pytest.mark.heavy))
+"""LOAD-01's sizes: the small one always, the full one (marked ``heavy``) only with ``--heavy``."""
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """LOAD-01 runs at the small size, and with ``--heavy`` at the catalogue's full size too."""
-    if "load_size" in metafunc.fixturenames:
-        sizes = [SMALL_LOAD, FULL_LOAD] if metafunc.config.getoption("heavy") else [SMALL_LOAD]
-        metafunc.parametrize("load_size", sizes, ids=str)
-
-
+@pytest.mark.parametrize("load_size", LOAD_SIZES, ids=str)
 @check(
     "LOAD-01",
     level=MUST,
@@ -294,34 +100,6 @@ def test_concurrent_logins_each_get_their_own_session(
 # API calls while userinfo fails
 
 
-@dataclass(frozen=True)
-class Call:
-    """One API call: when it was sent and answered (wall clock, as the mock's journal), and the answer."""
-
-    started: float
-    ended: float
-    status: int
-    shown: str
-
-
-def call_api(deployment: Deployment, session: Session, fail_at: int, failure: dict[str, Any]) -> list[Call]:
-    """The session's calls to ``/api/userinfo``, one after another; userinfo fails once, at call ``fail_at``."""
-    assert session.token is not None
-    calls = []
-    for index in range(CALLS_PER_SESSION):
-        with ExitStack() as once:
-            if index == fail_at:  # a fault that fired or not: LOAD-02 counts the failures the gateway met
-                once.enter_context(
-                    deployment.fault(
-                        "respond", endpoint="userinfo", user=session.user.email, times=1, must_fire=False, **failure
-                    )
-                )
-            started = time.time()
-            answer = deployment.gateway.api(USERINFO, session.token)
-            calls.append(Call(started, time.time(), answer.status_code, describe(answer)))
-    return calls
-
-
 @check(
     "LOAD-02",
     level=MUST,
@@ -341,6 +119,7 @@ def test_failing_userinfo_under_load_never_lets_a_call_through(deployment: Deplo
                 call_api,
                 deployment,
                 session,
+                CALLS_PER_SESSION,
                 plan.randrange(CALLS_PER_SESSION),
                 USERINFO_FAILURES[index % len(USERINFO_FAILURES)],
             )
@@ -375,44 +154,6 @@ def test_failing_userinfo_under_load_never_lets_a_call_through(deployment: Deplo
 # figures
 
 
-def timed_login(deployment: Deployment, session: Session, jars: Jars) -> float:
-    """One whole HTTP-driven login; its duration in seconds (the session's token or failure filled in)."""
-    started = time.monotonic()
-    finish_login(deployment, start_login(deployment, session, jars.new()))
-    return time.monotonic() - started
-
-
-def timed_call(deployment: Deployment, session: Session) -> tuple[float, int]:
-    """One ``GET /api/userinfo``: its latency in seconds and its status."""
-    started = time.monotonic()
-    answer = deployment.gateway.api(USERINFO, session.token)
-    return time.monotonic() - started, answer.status_code
-
-
-def gateway_requests(control: MockControl | None, deployment: Deployment, since: int | None) -> Counter[str] | None:
-    """The requests the gateway sent the IdP since the cursor, by endpoint (None without the mock's journal)."""
-    if control is None or since is None:
-        return None
-    return Counter(
-        e["endpoint"]
-        for e in control.journal(since=since)
-        if e["endpoint"] in GATEWAY_ENDPOINTS and e["app_id"] in (None, deployment.app_id)
-    )
-
-
-def record_requests(figures: Figures, name: str, requests: Counter[str] | None, per: int) -> None:
-    """``name`` = IdP requests per ``per`` (login, call), with the split by endpoint."""
-    if requests is None:
-        return
-    figures.record(name, sum(requests.values()) / per)
-    figures.record(f"{name}_by_endpoint", ", ".join(f"{k}={v / per:.2f}" for k, v in sorted(requests.items())))
-
-
-def p95(values: Sequence[float]) -> float:
-    """The 95th percentile."""
-    return statistics.quantiles(values, n=20)[18]
-
-
 @check(
     "LOAD-03",
     level=INFO,
@@ -421,17 +162,16 @@ def p95(values: Sequence[float]) -> float:
     staging=True,
 )
 def test_login_and_api_figures_under_load(deployment: Deployment, figures: Figures) -> None:
-    control = deployment.idp.control
     with ThreadPoolExecutor(FIGURE_WORKERS) as pool, Jars(deployment.gateway) as jars:
         sessions = make_sessions(deployment, FIGURE_LOGINS, pool)
-        cursor = control.journal_cursor() if control else None
+        cursor = deployment.journal_cursor()
         login_times = list(pool.map(lambda s: timed_login(deployment, s, jars), sessions))
-        login_requests = gateway_requests(control, deployment, cursor)
+        login_requests = gateway_requests(deployment, cursor)
         failed = [f"{s.user.email}: {s.failure}" for s in sessions if s.token is None]
         assert not failed, f"{len(failed)} of {FIGURE_LOGINS} logins failed, so no figure: {failed[:3]}"
-        cursor = control.journal_cursor() if control else None
+        cursor = deployment.journal_cursor()
         calls = list(pool.map(lambda i: timed_call(deployment, sessions[i % FIGURE_LOGINS]), range(FIGURE_CALLS)))
-        call_requests = gateway_requests(control, deployment, cursor)
+        call_requests = gateway_requests(deployment, cursor)
     latencies = [latency for latency, _ in calls]
     figures.record("concurrency", FIGURE_WORKERS)
     figures.record("login_time_median", statistics.median(login_times), " s")
@@ -446,46 +186,6 @@ def test_login_and_api_figures_under_load(deployment: Deployment, figures: Figur
 # memory
 
 
-def resident_memory(gateway: Gateway) -> int:
-    """Bytes of resident memory of the gateway's process group (a shell wrapper and its children included)."""
-    assert gateway.process is not None, "the gateway's memory can only be read when the suite started it"
-    group = gateway.process.pid  # the suite starts every gateway as the leader of a session of its own
-    total = 0
-    for process in Path("/proc").iterdir():
-        try:
-            if not process.name.isdigit() or os.getpgid(int(process.name)) != group:
-                continue
-            status = (process / "status").read_text()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    assert total, f"no process of the gateway at {gateway.url} was found under /proc"
-    return total
-
-
-def one_login(deployment: Deployment, user: IdpUser) -> str:
-    """An HTTP-driven login in a cookie jar of its own, closed afterwards; '' when it succeeded, else why not."""
-    with deployment.gateway.client() as client:
-        session = finish_login(deployment, start_login(deployment, Session(user, group=""), client))
-    return session.failure if session.token is None else ""
-
-
-def log_in_many(deployment: Deployment, users: Sequence[IdpUser], count: int) -> None:
-    """``count`` HTTP-driven logins of ``users`` in turn (each user's first login alone); all must succeed."""
-    with ThreadPoolExecutor(LEAK_WORKERS) as pool:
-        order = [users[i % len(users)] for i in range(count)]
-        failures = list(pool.map(lambda u: one_login(deployment, u), order[: len(users)]))
-        failures += pool.map(lambda u: one_login(deployment, u), order[len(users) :])
-    failed = [f for f in failures if f]
-    assert not failed, f"{len(failed)} of {count} logins failed: {failed[:3]}"
-
-
-def leak_users(deployment: Deployment) -> list[IdpUser]:
-    """The users whose logins are repeated (the check's own gateway and mock: memory and IdP requests are its alone)."""
-    with ThreadPoolExecutor(LEAK_WORKERS) as pool:
-        return list(pool.map(lambda _: deployment.make_user(), range(LEAK_USERS)))
-
-
 @check(
     "LOAD-04",
     level=INFO,
@@ -496,11 +196,10 @@ def leak_users(deployment: Deployment) -> list[IdpUser]:
 )
 @gateway()
 def test_memory_and_idp_requests_over_a_thousand_logins(deployment: Deployment, figures: Figures) -> None:
-    users = leak_users(deployment)
-    control = deployment.control
-    before, cursor = resident_memory(deployment.gateway), control.journal_cursor()
+    users = leak_users(deployment, LEAK_USERS)
+    before, cursor = resident_memory(deployment.gateway), deployment.journal_cursor()
     log_in_many(deployment, users, LEAK_LOGINS)
-    after, requests = resident_memory(deployment.gateway), gateway_requests(control, deployment, cursor)
+    after, requests = resident_memory(deployment.gateway), gateway_requests(deployment, cursor)
     figures.record("rss_before", before / 2**20, " MiB")
     figures.record("rss_after", after / 2**20, " MiB")
     figures.record("rss_growth_per_login", (after - before) / LEAK_LOGINS, " B")
@@ -517,7 +216,7 @@ def test_memory_and_idp_requests_over_a_thousand_logins(deployment: Deployment, 
 )
 @gateway()
 def test_logins_leave_no_memory_behind(deployment: Deployment, figures: Figures) -> None:
-    users = leak_users(deployment)
+    users = leak_users(deployment, LEAK_USERS)
     log_in_many(deployment, users, LEAK_LOGINS)
     settled = resident_memory(deployment.gateway)
     log_in_many(deployment, users, LEAK_LOGINS)

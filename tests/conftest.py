@@ -24,6 +24,12 @@ def make_user(mock_idp: RunningMockIdp, fake: Faker) -> MakeUser:
     return UserFactory(mock_idp.admin, mock_idp.control, fake, mock_idp.app["app_id"])
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``mutation(first=True)`` (whole-suite runs on two workers of their own) go first: under
+    ``--dist worksteal`` (``./run mutation``) the short mutant runs then fill the end, and no long run is left alone."""
+    items.sort(key=lambda item: not any(mark.kwargs.get("first") for mark in item.iter_markers("mutation")))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The mutation test's matrix: each mutant and the checks that failed against it."""
     rows = []

@@ -1,10 +1,17 @@
-"""Run the conformance suite in a child pytest, as a user would, and read each check's status from its JUnit XML."""
+"""Run the conformance suite in a child pytest, as a user would, and read each check's status from its JUnit XML.
+
+The own tests run the suite often (the mutation test about a hundred times), and a child pytest spends most of a short
+run importing the plugin and the suites. So children keep their bytecode in a cache of their own (``PYCACHE``, outside
+the tree) even where ``PYTHONDONTWRITEBYTECODE`` is set, and leave out the test-only Hypothesis plugin, which
+``./run conformance``'s environment does not have either.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +19,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 600
+PYCACHE = Path(tempfile.gettempdir()) / f"hoop-conformance-pycache-{os.getuid()}"
+"""Where child runs, and the servers they start, keep their bytecode (``PYTHONPYCACHEPREFIX``): shared by all runs."""
 
 
 @dataclass(frozen=True)
@@ -72,14 +81,15 @@ def run_suite(
     output = output or tmp_path / "artifacts"
     reports = reports or tmp_path / "reports"
     command = [
-        sys.executable, "-m", "pytest", *paths, "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
+        sys.executable, "-m", "pytest", *paths, "-p", "no:randomly", "-p", "no:cacheprovider",
+        "-p", "no:hypothesispytest", "-q",
         "--junitxml", str(junit), "--output", str(output), "--basetemp", str(tmp_path / "base"),
         "--reports", str(reports), *args,
     ]  # fmt: skip
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(PYCACHE), **(env or {})},
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT,

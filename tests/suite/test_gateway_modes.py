@@ -1,5 +1,6 @@
 """Any gateway: one started from a command that is not the reference entry point (serialized across workers),
-and one the suite attaches to; and every way a gateway or an option can be wrong gives an error, never PASS."""
+one the suite attaches to, and the suite's own against a running mock; and every way a gateway or an option can be
+wrong gives an error, never PASS."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hoop_conformance.launchers.gateway import GatewayCommand, IdpRegistration, run_gateway
+from hoop_conformance.launchers.mock import RunningMockIdp
 from hoop_conformance.launchers.servers import ServerProcess, free_port, python_module_argv
 from tests.suite.runs import REPO_ROOT, run_suite
 
@@ -79,6 +81,19 @@ def test_gateway_url_attaches_and_skips_checks_that_need_their_own(
     own = ("DISC-03", "GROUP-14", "LOGIN-01")  # each starts a gateway of its own
     assert {run.statuses[c] for c in own} == {"SKIP"}, run.statuses
     assert {run.statuses[c] for c in ("LOGIN-03", "CB-04", "CB-05", "GROUP-12")} == {"PASS"}, run.output
+
+
+def test_idp_issuer_alone_starts_gateways_against_the_running_mock(tmp_path: Path, mock_idp: RunningMockIdp) -> None:
+    """As the mutation test runs the suite: the suite's own gateways (shared and own) log in at the running mock."""
+    cursor = mock_idp.control.journal_cursor()
+    run = run_suite(
+        tmp_path, "--idp-issuer", mock_idp.issuer, "--checks", MIXED_CHECKS,
+        env={"HOOP_IDP_ADMIN_KEY": mock_idp.admin_key},
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    assert set(run.statuses.values()) == {"PASS"} and len(run.statuses) == len(MIXED_CHECKS.split(",")), run.statuses
+    exchanges = mock_idp.control.journal(endpoint="token", since=cursor)
+    assert len({entry["client_id"] for entry in exchanges}) >= 2, "the shared gateway and an own gateway, each its app"
 
 
 @pytest.mark.parametrize(
