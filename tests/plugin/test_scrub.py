@@ -21,9 +21,9 @@ import pytest
 from playwright.sync_api import Browser
 
 from hoop_conformance.assertions import redact, redact_text
-from hoop_conformance.canary import CANARY_FILE, read, remember
 from hoop_conformance.logins import SignedIn
 from hoop_conformance.reporting.scrub import scrub_trace
+from hoop_conformance.secrets_seen import announce_to, seen
 from hoop_conformance.users import IdpUser
 
 
@@ -218,16 +218,23 @@ def test_redact_text_finds_secrets_in_free_text(text: str, secret: str) -> None:
     assert redact_text(redacted) == redacted, "redacting twice must not hash the redaction"
 
 
-def test_canaries_are_written_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    canary = tmp_path / "canary.jsonl"
-    monkeypatch.delenv(CANARY_FILE, raising=False)
-    remember("password", "not-written")
-    assert not canary.exists()
-    monkeypatch.setenv(CANARY_FILE, str(canary))
-    remember("password", "pw-1")
-    remember("token", "tok-1")
-    remember("code", "")
-    assert read(canary) == {"password": {"pw-1"}, "token": {"tok-1"}}
+def test_secrets_are_announced_only_while_a_run_listens() -> None:
+    heard: list[tuple[str, str]] = []
+
+    class Hook:
+        def pytest_hoop_secret_seen(self, *, kind: str, value: str) -> None:
+            heard.append((kind, value))
+
+    seen("password", "not-heard")
+    announce_to(Hook())
+    try:
+        seen("password", "pw-1")
+        seen("token", "tok-1")
+        seen("code", "")
+    finally:
+        announce_to(None)
+    seen("token", "not-heard")
+    assert heard == [("password", "pw-1"), ("token", "tok-1")]
 
 
 def test_secrets_are_not_in_the_repr_of_users_and_sessions() -> None:

@@ -2,7 +2,7 @@
 
 The run is against the reference gateway with mutants that make callback, session and token checks fail, so
 the reports hold evidence (journal, answers, gateway log, screenshots, Playwright traces). Every secret the suite
-created or saw is on the canary list (``HOOP_CONFORMANCE_CANARY_FILE``); none may be found in any file under
+announced (``pytest_hoop_secret_seen``) is on the canary list (``tests.canary``); none may be found in any file under
 the reports folder (JUnit XML and pytest-playwright's artifacts included, as ``./run conformance`` puts them
 there), nor in any member of a zip archive there, as text or URL-encoded.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from hoop_conformance.assertions import redact_text
-from hoop_conformance.canary import read
+from tests.canary import CANARY_FILE, read
 
 from .runs import run_suite
 
@@ -55,10 +55,10 @@ def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     run = run_suite(
         tmp_path,
-        "--checks", CHECKS,
+        "--checks", CHECKS, "-p", "tests.canary",
         "--screenshot", "only-on-failure",
         "--tracing", "retain-on-failure",
-        env={"REFGW_MUTANT": MUTANTS, "HOOP_CONFORMANCE_CANARY_FILE": str(canary)},
+        env={"REFGW_MUTANT": MUTANTS, CANARY_FILE: str(canary)},
         junit=reports / "junit.xml",
         output=reports / "artifacts",
         reports=reports,
