@@ -17,6 +17,7 @@ from mock_idp.settings import (
     AUTH_METHODS,
     DEFAULT_GROUPS_CLAIM,
     DEFAULT_REDIRECT_URIS,
+    TLS_MODES,
     TOKEN_FORMATS,
     AppSettings,
     MockIdpSettings,
@@ -44,6 +45,8 @@ APP_FLAGS = (
     "login_url",
     "user",
 )
+TLS_FLAGS = ("tls", "tls_mode", "tls_cert", "tls_key", "tls_ca")
+"""Flags that, like --host and --port, combine with --config (they override its fields)."""
 EPILOG = """\
 Defaults suit a local Hoop gateway on port 8009: the banner prints the exports (API_URL, IDP_ISSUER,
 IDP_CLIENT_ID, IDP_CLIENT_SECRET). The client id, secret, admin key and passwords are random at each
@@ -89,7 +92,8 @@ def parser() -> argparse.ArgumentParser:
     server.add_argument("--host", help="address to listen on (default 127.0.0.1, or the settings file's)")
     server.add_argument("--port", type=int, help="port; 0 picks a free one (default 8090, or the settings file's)")
     server.add_argument(
-        "--issuer", help="issuer URL; {port} in it becomes the port (default http://HOST:PORT/, trailing slash)"
+        "--issuer",
+        help="issuer URL; {port} in it becomes the port (default http://HOST:PORT/, https with --tls, trailing slash)",
     )
     server.add_argument("--admin-key", help="x-api-key for the admin and control APIs (default: random)")
     server.add_argument(
@@ -100,6 +104,20 @@ def parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--ready-file", type=Path, help="write the issuer, apps and keys as JSON here once listening (for launchers)"
     )
+    https = cli.add_argument_group("HTTPS (also with --config; the ready file's ca_file names the CA to trust)")
+    https.add_argument(
+        "--tls", action="store_true", default=None, help="serve HTTPS, with a certificate from a CA made for this run"
+    )
+    https.add_argument(
+        "--tls-mode",
+        choices=TLS_MODES,
+        help="good (default); wrong-host: the CA's certificate for another name; untrusted-ca: from another CA",
+    )
+    https.add_argument(
+        "--tls-cert", metavar="PEM", help="serve this certificate (with its chain) instead; needs --tls-key"
+    )
+    https.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    https.add_argument("--tls-ca", metavar="PEM", help="the CA file of --tls-cert, reported as ca_file")
     app = cli.add_argument_group("app (one; more through --config or the control API)")
     app.add_argument("--client-id", help="OAuth client id (default: a random UUID)")
     app.add_argument("--client-secret", help="client secret (default: random; none with --auth-method none)")
@@ -170,7 +188,13 @@ def configure(argv: list[str] | None = None) -> Configuration:
     args = parser().parse_args(argv)
     if args.ready_file is not None:
         check_ready_file(args.ready_file)
-    given = {"host": args.host, "port": args.port, "issuer": args.issuer, "admin_key": args.admin_key}
+    given = {
+        "host": args.host,
+        "port": args.port,
+        "issuer": args.issuer,
+        "admin_key": args.admin_key,
+        **{name: getattr(args, name) for name in TLS_FLAGS},
+    }
     common: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     generated: list[str] = [] if args.admin_key else ["admin key"]
     if args.config:
@@ -242,6 +266,7 @@ def banner(
         f"  issuer         {info['issuer']}",
         f"  user portal    {info['issuer']}userconsole",
         f"  admin API      {info['admin_url']}  (x-api-key: {secret(info['admin_key'])})",
+        *_tls_lines(info),
     ]
     for app in info["apps"]:
         lines += [
@@ -269,6 +294,23 @@ def banner(
     return "\n".join(lines)
 
 
+TLS_MODE_NOTES = {
+    "good": "a certificate for this host from that CA",
+    "wrong-host": "a certificate from that CA for another host name: clients must refuse it",
+    "untrusted-ca": "a certificate from another CA: clients given the CA file must refuse it",
+}
+
+
+def _tls_lines(info: dict[str, Any]) -> list[str]:
+    if info["tls_mode"] is None:
+        return []
+    trust = info["ca_file"] or "(none given: the system's CAs)"
+    return [
+        f"  CA file        {trust}  (export SSL_CERT_FILE for a gateway)",
+        f"    serving        {TLS_MODE_NOTES[info['tls_mode']]}",
+    ]
+
+
 def _gateway_exports(info: dict[str, Any]) -> list[str]:
     app = info["apps"][0]
     url = api_url(app["redirect_uris"])
@@ -283,6 +325,8 @@ def _gateway_exports(info: dict[str, Any]) -> list[str]:
         lines.append(f"  export IDP_CLIENT_SECRET={app['client_secret']}")
     if url is None:
         lines.append("  export API_URL=<the gateway's URL, whose /api/callback is a redirect URI above>")
+    if info["ca_file"]:
+        lines.append(f"  export SSL_CERT_FILE={info['ca_file']}")
     return lines
 
 

@@ -78,6 +78,8 @@ def expected(hint: Any) -> str:
         return "null"
     if hint is int:
         return "an integer"
+    if hint is bool:
+        return "true or false"
     if hint is str:
         return "a string"
     if origin is Literal:

@@ -1,4 +1,4 @@
-"""Run the mock on a socket it binds itself (port 0 works), announcing itself once it listens."""
+"""Run the mock on a socket it binds itself (port 0 works), over HTTP or HTTPS, announcing itself once it listens."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_idp import tls
 from mock_idp.app import ADMIN_PREFIX, create_app
 from mock_idp.control_routes import CONTROL_PREFIX
 from mock_idp.errors import SettingsError
@@ -75,15 +76,24 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(cast(asyncio.Transport, WriteCoalescer(transport, self.loop)))
 
 
-def describe(settings: MockIdpSettings, issuer: str, port: int) -> dict[str, Any]:
-    """What a client needs to use the mock: URLs, the admin key, the apps with their secrets."""
-    base_url = f"http://{settings.host}:{port}"
+def describe(
+    settings: MockIdpSettings, issuer: str, port: int, *, tls_files: tls.TlsFiles | None = None
+) -> dict[str, Any]:
+    """What a client needs to use the mock: URLs, the admin key, the apps with their secrets; over HTTPS the CA
+    file a gateway is to trust (``ca_file``), what is served (``tls_mode``) and the CA that signed it
+    (``serving_ca_file``: the suite's own clients reach the mock with it in every mode); these are null over HTTP."""
+    base_url = f"{settings.scheme}://{settings.host}:{port}"
+    ca_file = None if tls_files is None else tls_files.ca_file
+    serving_ca_file = None if tls_files is None else tls_files.serving_ca_file
     return {
         "issuer": issuer,
         "base_url": base_url,
         "admin_url": base_url + ADMIN_PREFIX,
         "control_url": base_url + CONTROL_PREFIX,
         "admin_key": settings.admin_key,
+        "ca_file": None if ca_file is None else str(ca_file),
+        "tls_mode": settings.tls_mode if settings.tls else None,
+        "serving_ca_file": None if serving_ca_file is None else str(serving_ca_file),
         "apps": [
             {
                 "app_id": a.app_id,
@@ -114,35 +124,51 @@ def write_ready_file(path: Path, info: dict[str, Any]) -> None:
 
 
 class Server:
-    """The mock bound to its socket: ``run`` announces it and serves until ``stop`` (or SIGINT/SIGTERM)."""
+    """The mock bound to its socket: ``run`` announces it and serves until ``stop`` (or SIGINT/SIGTERM).
+
+    With ``tls`` its certificate and CA are ready before it binds (``mock_idp.tls``).
+    """
 
     def __init__(self, settings: MockIdpSettings) -> None:
-        self._sock = bind(settings.host, settings.port)
-        port = int(self._sock.getsockname()[1])
-        issuer = settings.issuer_for(port)
-        self.info = describe(settings, issuer, port)
-        config = uvicorn.Config(
-            create_app(settings, issuer),
-            http=CoalescingHttpToolsProtocol,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-            server_header=False,
-        )
-        self._server = uvicorn.Server(config)
+        self._tls = tls.prepare(settings) if settings.tls else None
+        try:
+            self._sock = bind(settings.host, settings.port)
+            port = int(self._sock.getsockname()[1])
+            issuer = settings.issuer_for(port)
+            self.info = describe(settings, issuer, port, tls_files=self._tls)
+            config = uvicorn.Config(
+                create_app(settings, issuer),
+                http=CoalescingHttpToolsProtocol,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=2,
+                server_header=False,
+                ssl_certfile=None if self._tls is None else self._tls.certfile,
+                ssl_keyfile=None if self._tls is None else self._tls.keyfile,
+            )
+            self._server = uvicorn.Server(config)
+        except BaseException:
+            self._remove_tls_files()
+            raise
+
+    def _remove_tls_files(self) -> None:
+        if self._tls is not None:
+            self._tls.remove()
 
     def stop(self) -> None:
         """Ask the server to finish (safe from a signal handler, before or while it runs)."""
         self._server.should_exit = True
 
     def run(self, announce: Callable[[dict[str, Any]], None]) -> None:
-        """Announce the description, then serve until stopped; the socket is closed at the end."""
+        """Announce the description, then serve until stopped; the socket is closed and generated TLS files
+        removed at the end."""
         try:
             announce(self.info)
             self._server.run(sockets=[self._sock])
         finally:
             self._sock.close()
+            self._remove_tls_files()
 
 
 def serve(settings: MockIdpSettings, announce: Callable[[dict[str, Any]], None]) -> None:

@@ -18,10 +18,12 @@ from mock_idp.fieldtypes import check_fields, describe
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 TokenFormat = Literal["opaque", "jwt"]
+TlsMode = Literal["good", "untrusted-ca", "wrong-host"]
 
 AUTH_METHODS: tuple[str, ...] = ("client_secret_basic", "client_secret_post", "none")
 TOKEN_FORMATS: tuple[str, ...] = ("opaque", "jwt")
 GRANT_TYPES: tuple[str, ...] = ("authorization_code", "refresh_token")
+TLS_MODES: tuple[str, ...] = ("good", "untrusted-ca", "wrong-host")
 DEFAULT_GROUPS_CLAIM = "https://app.hoop.dev/groups"
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "email", "profile", "offline_access")
 DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
@@ -145,9 +147,21 @@ class MockIdpSettings:
     key_count: int = 3
     apps: tuple[AppSettings, ...] = field(default_factory=lambda: (AppSettings(),))
     users: tuple[SeedUser, ...] = ()
+    tls: bool = False
+    """Serve HTTPS (see ``mock_idp.tls``): with a CA made for this run unless ``tls_cert`` and ``tls_key`` are given."""
+    tls_mode: TlsMode = "good"
+    """What is served over HTTPS: ``good``; ``wrong-host``, a certificate from the reported CA for another name;
+    ``untrusted-ca``, one for the right names from a CA that is not reported."""
+    tls_cert: str | None = None
+    """A server certificate (PEM, with its chain) to serve instead of a generated one; needs ``tls_key``."""
+    tls_key: str | None = None
+    """The private key of ``tls_cert`` (PEM)."""
+    tls_ca: str | None = None
+    """The CA file to report with a given ``tls_cert`` (what a client must trust)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
+        self._check_tls()
         if not self.host or any(c.isspace() or not c.isprintable() for c in self.host):
             raise SettingsError(f"host must be a host name or address, not {self.host!r}")
         if not 0 <= self.port <= 65535:
@@ -169,15 +183,41 @@ class MockIdpSettings:
             "users {0} and {1} share the username {2} (the e-mail's local part), which must be unique",
         )
 
+    def _check_tls(self) -> None:
+        given = {name: getattr(self, name) for name in ("tls_cert", "tls_key", "tls_ca")}
+        for name, value in given.items():
+            if value is not None and (not value.strip() or "\0" in value):
+                raise SettingsError(f"{name} must name a file, not {value!r}")
+        if not self.tls:
+            named = [name for name, value in given.items() if value is not None]
+            if self.tls_mode != "good":
+                named.insert(0, f"tls_mode {self.tls_mode}")
+            if named:
+                raise SettingsError(f"{', '.join(named)} given without tls: set tls = true (--tls) or drop them")
+            return
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("tls_cert and tls_key go together: give both, or neither for a generated certificate")
+        if self.tls_cert is None and self.tls_ca is not None:
+            raise SettingsError("tls_ca names the CA of a given tls_cert: without one the mock makes its own CA")
+        if self.tls_cert is not None and self.tls_mode != "good":
+            raise SettingsError(f"tls_mode {self.tls_mode} makes its own certificate: drop tls_cert and tls_key")
+        if self.issuer is not None and not self.issuer.startswith("https://"):
+            raise SettingsError(f"issuer {self.issuer!r} is not https:// but tls is on")
+
     def with_port(self, port: int) -> MockIdpSettings:
         """The same settings bound to ``port``."""
         return replace(self, port=port)
 
     def issuer_for(self, port: int) -> str:
-        """The issuer: the configured one (``{port}`` in it becomes the port), or ``http://host:port/``."""
+        """The issuer: the configured one (``{port}`` in it becomes the port), or ``http(s)://host:port/``."""
         if self.issuer:
             return self.issuer.replace("{port}", str(port))
-        return f"http://{self.host}:{port}/"
+        return f"{self.scheme}://{self.host}:{port}/"
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with ``tls``, else ``http``."""
+        return "https" if self.tls else "http"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that ``from_dict`` reads back."""
