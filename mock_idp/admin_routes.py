@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -15,8 +17,21 @@ from mock_idp.journal import Entry
 from mock_idp.provider import Provider
 from mock_idp.web import endpoint, intercept, read_json
 
-USER_FIELDS = {"email", "username", "firstname", "lastname", "middlename", "password", "activated", "suspended"}
+USER_FIELDS = {
+    "email", "username", "firstname", "lastname", "middlename", "password", "activated", "suspended", "description",
+}  # fmt: skip
 BOOL_FIELDS = {"activated", "suspended"}
+STATES = {"STAGED": (False, False), "ACTIVATED": (True, False), "SUSPENDED": (True, True)}
+"""A systemuser's ``state`` -> (activated, suspended)."""
+SORT_KEYS: dict[str, Callable[[Any], str]] = {
+    "_id": lambda item: str(item.id),
+    "id": lambda item: str(item.id),
+    "name": lambda item: str(getattr(item, "name", "")),
+    "username": lambda item: str(getattr(item, "username", "")),
+    "email": lambda item: str(getattr(item, "email", "")),
+    "created": lambda item: str(getattr(item, "created", "")),
+}
+"""What ``sort`` may name (``-`` first: descending); JumpCloud advises ``sort=_id`` when paging."""
 
 
 def require_key(request: Request, provider: Provider) -> None:
@@ -26,12 +41,28 @@ def require_key(request: Request, provider: Provider) -> None:
         raise ApiError(401, "Unauthorized: the x-api-key header is missing or not a valid API key")
 
 
+def require_org(request: Request, provider: Provider) -> None:
+    """``x-org-id``, when sent, must be the organization's; with ``require_org_id`` it must be sent."""
+    given = request.headers.get("x-org-id")
+    if given is None:
+        if provider.settings.require_org_id:
+            raise ApiError(400, "x-org-id header is required: this API key administers several organizations")
+        return
+    if not hmac.compare_digest(given.encode(), provider.settings.org_id.encode()):
+        raise ApiError(401, "Unauthorized: the API key has no access to the organization in x-org-id")
+
+
 def admin(handler: Any) -> Any:
-    """An admin API route: key checked, ``admin`` faults applied, journaled."""
+    """An admin API route: key and organization checked, ``admin`` faults applied, journaled."""
 
     async def checked(request: Request, provider: Provider, entry: Entry) -> Response:
+        fault = await intercept(provider, "admin", entry)
+        if fault is not None:  # a rate limit or outage answers before any check, as a gateway in front would
+            return fault
         require_key(request, provider)
-        return await intercept(provider, "admin", entry) or await handler(request, provider, entry)
+        require_org(request, provider)
+        answer: Response = await handler(request, provider, entry)
+        return answer
 
     checked.__name__ = handler.__name__
     checked.__doc__ = handler.__doc__
@@ -50,7 +81,13 @@ def parse_filter(raw: str | None, field_names: set[str], operator: str) -> tuple
 
 
 def page(request: Request, items: list[Any]) -> list[Any]:
-    """Apply ``skip`` and ``limit`` query parameters."""
+    """Apply the ``sort`` (a field, ``-`` first for descending), ``skip`` and ``limit`` query parameters."""
+    sort = request.query_params.get("sort")
+    if sort:
+        name = sort.removeprefix("-")
+        if name not in SORT_KEYS:
+            raise ApiError(400, f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} (- first: descending)")
+        items = sorted(items, key=SORT_KEYS[name], reverse=sort.startswith("-"))
     try:
         skip = int(request.query_params.get("skip", "0"))
         limit = int(request.query_params.get("limit", "100"))
@@ -70,6 +107,12 @@ def user_fields(data: Any, *, creating: bool) -> dict[str, Any]:
         expected = bool if key in BOOL_FIELDS else str
         if not isinstance(value, expected):
             raise ApiError(400, f"{key} must be a {'boolean' if expected is bool else 'string'}")
+    if "state" in data:
+        if data["state"] not in STATES:
+            raise ApiError(400, f"state must be one of {', '.join(STATES)}")
+        fields["activated"], fields["suspended"] = STATES[data["state"]]
+    if "mfa" in data:
+        fields.update(mfa_fields(data["mfa"]))
     if creating:
         for required in ("email", "username"):
             if not fields.get(required):
@@ -77,6 +120,23 @@ def user_fields(data: Any, *, creating: bool) -> dict[str, Any]:
     if "email" in fields and "@" not in fields["email"]:
         raise ApiError(400, "email must be a valid e-mail address")
     return fields
+
+
+def mfa_fields(mfa: Any) -> dict[str, Any]:
+    """``mfa: {exclusion, exclusionUntil}`` as user fields (``exclusionUntil`` an RFC 3339 time)."""
+    if not isinstance(mfa, dict):
+        raise ApiError(400, "mfa must be an object")
+    exclusion, until = mfa.get("exclusion", False), mfa.get("exclusionUntil")
+    if not isinstance(exclusion, bool):
+        raise ApiError(400, "mfa.exclusion must be a boolean")
+    if until is not None:
+        try:
+            parsed = datetime.fromisoformat(until) if isinstance(until, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise ApiError(400, "mfa.exclusionUntil must be an RFC 3339 date-time with a time zone")
+    return {"mfa_exclusion": exclusion, "mfa_exclusion_until": until if exclusion else None}
 
 
 @admin
@@ -133,20 +193,60 @@ async def delete_user(request: Request, provider: Provider, entry: Entry) -> Res
 
 
 @admin
+async def activate_user(request: Request, provider: Provider, entry: Entry) -> Response:
+    """``POST /systemusers/{id}/state/activate``: a STAGED user becomes ACTIVATED (the mock sends no e-mail)."""
+    user = provider.directory.user(request.path_params["user_id"])
+    user.activated = True
+    provider.note(entry, user=user)
+    return JSONResponse(user.to_api(provider.settings.org_id))
+
+
+@admin
+async def unlock_user(request: Request, provider: Provider, entry: Entry) -> Response:
+    """``POST /systemusers/{id}/unlock``: an account locked by wrong passwords may log in again."""
+    user = provider.directory.user(request.path_params["user_id"])
+    user.account_locked, user.failed_logins = False, 0
+    provider.note(entry, user=user)
+    return JSONResponse(user.to_api(provider.settings.org_id))
+
+
+@admin
+async def reset_mfa(request: Request, provider: Provider, entry: Entry) -> Response:
+    """``POST /systemusers/{id}/resetmfa {exclusion, exclusionUntil}``: the TOTP key is dropped (the user enrols
+    again) and, with ``exclusion``, MFA is not required until ``exclusionUntil``."""
+    user = provider.directory.user(request.path_params["user_id"])
+    data = await read_json(request, entry)
+    fields = mfa_fields(data if isinstance(data, dict) else None)
+    user.totp_secret = None
+    user.mfa_exclusion, user.mfa_exclusion_until = fields["mfa_exclusion"], fields["mfa_exclusion_until"]
+    provider.note(entry, user=user)
+    return JSONResponse(user.to_api(provider.settings.org_id))
+
+
+def app_api(app: Any) -> dict[str, Any]:
+    """A v1 ``application``: an OIDC app with its Login URL and redirect URIs (never its secret)."""
+    return {
+        "_id": app.app_id,
+        "id": app.app_id,
+        "name": "oidc",
+        "displayName": app.name,
+        "displayLabel": app.name,
+        "ssoUrl": app.login_url,
+        "sso": {"type": "oidc", "redirectUris": list(app.redirect_uris)},
+        "config": {"redirectUris": {"value": list(app.redirect_uris)}},
+    }
+
+
+@admin
+async def get_app(request: Request, provider: Provider, entry: Entry) -> Response:
+    """``GET /applications/{id}`` (v1)."""
+    return JSONResponse(app_api(provider.directory.app(request.path_params["app_id"])))
+
+
+@admin
 async def list_apps(request: Request, provider: Provider, entry: Entry) -> Response:
     """``GET /applications`` (v1): the OIDC apps, so a staging run can find its app's id."""
-    apps = [
-        {
-            "_id": a.app_id,
-            "id": a.app_id,
-            "name": "oidc",
-            "displayName": a.name,
-            "displayLabel": a.name,
-            "ssoUrl": a.login_url,
-            "sso": {"type": "oidc"},
-        }
-        for a in provider.directory.apps.values()
-    ]
+    apps = [app_api(a) for a in provider.directory.apps.values()]
     return JSONResponse({"totalCount": len(apps), "results": page(request, apps)})
 
 
@@ -167,7 +267,10 @@ async def create_group(request: Request, provider: Provider, entry: Entry) -> Re
         raise ApiError(400, "name is required")
     if len(name) > 255:
         raise ApiError(400, "name must be at most 255 characters")
-    return JSONResponse(provider.directory.add_group(name).to_api(), status_code=201)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ApiError(400, "description must be a string")
+    return JSONResponse(provider.directory.add_group(name, description).to_api(), status_code=201)
 
 
 @admin
@@ -245,7 +348,11 @@ def routes() -> list[Route]:
         Route("/systemusers/{user_id}", get_user, methods=["GET"]),
         Route("/systemusers/{user_id}", update_user, methods=["PUT"]),
         Route("/systemusers/{user_id}", delete_user, methods=["DELETE"]),
+        Route("/systemusers/{user_id}/state/activate", activate_user, methods=["POST"]),
+        Route("/systemusers/{user_id}/unlock", unlock_user, methods=["POST"]),
+        Route("/systemusers/{user_id}/resetmfa", reset_mfa, methods=["POST"]),
         Route("/applications", list_apps, methods=["GET"]),
+        Route("/applications/{app_id}", get_app, methods=["GET"]),
         Route("/v2/usergroups", list_groups, methods=["GET"]),
         Route("/v2/usergroups", create_group, methods=["POST"]),
         Route("/v2/usergroups/{group_id}", get_group, methods=["GET"]),

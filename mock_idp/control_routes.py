@@ -21,11 +21,13 @@ from mock_idp.web import Handler, endpoint, read_json
 CONTROL_PREFIX = "/_mock"
 
 
-def control(handler: Handler) -> Any:
-    """A control route: admin key required, not journaled."""
+def control(handler: Handler, *, counted: bool = True) -> Any:
+    """A control route: admin key required, not journaled, but counted (``stats``)."""
 
     async def checked(request: Request, provider: Provider, entry: Entry) -> Response:
         require_key(request, provider)
+        if counted:
+            provider.control_calls += 1
         return await handler(request, provider, entry)
 
     checked.__name__ = handler.__name__
@@ -150,6 +152,14 @@ async def journal_cursor(request: Request, provider: Provider, entry: Entry) -> 
     return JSONResponse({"cursor": provider.journal.last_seq()})
 
 
+async def _stats(request: Request, provider: Provider, entry: Entry) -> Response:
+    """How many control-API calls the mock answered (this one not counted): the proof that a run used none."""
+    return JSONResponse({"control_calls": provider.control_calls})
+
+
+stats = control(_stats, counted=False)
+
+
 @control
 async def reset(request: Request, provider: Provider, entry: Entry) -> Response:
     """Clear every fault and reset the clock (users, apps and keys stay)."""
@@ -171,4 +181,5 @@ def routes() -> list[Route]:
         Route("/journal", journal, methods=["GET"]),
         Route("/journal/cursor", journal_cursor, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
+        Route("/stats", stats, methods=["GET"]),
     ]

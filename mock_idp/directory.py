@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, SupportsIndex
 
 from mock_idp.errors import ApiError
 from mock_idp.settings import AppSettings, new_object_id
@@ -23,6 +24,12 @@ class User:
     activated: bool = True
     suspended: bool = False
     totp_secret: str | None = None
+    description: str = ""
+    mfa_exclusion: bool = False
+    mfa_exclusion_until: str | None = None
+    """RFC 3339: until when MFA is not required (``mfa.exclusionUntil``); None with ``mfa_exclusion``: always."""
+    account_locked: bool = False
+    failed_logins: int = 0
     id: str = field(default_factory=new_object_id)
     created: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -32,6 +39,14 @@ class User:
     def active(self) -> bool:
         """Whether the user may log in and use tokens."""
         return self.activated and not self.suspended
+
+    def mfa_excluded(self, now: float) -> bool:
+        """Whether MFA is not required at ``now`` (an exclusion window that has not ended)."""
+        if not self.mfa_exclusion:
+            return False
+        if self.mfa_exclusion_until is None:
+            return True
+        return datetime.fromisoformat(self.mfa_exclusion_until).timestamp() > now
 
     @property
     def display_name(self) -> str:
@@ -52,11 +67,72 @@ class User:
             "activated": self.activated,
             "suspended": self.suspended,
             "state": "SUSPENDED" if self.suspended else ("ACTIVATED" if self.activated else "STAGED"),
+            "account_locked": self.account_locked,
+            "description": self.description,
             "totp_enabled": self.totp_secret is not None,
-            "mfa": {"configured": self.totp_secret is not None, "exclusion": False},
+            "mfa": {
+                "configured": self.totp_secret is not None,
+                "exclusion": self.mfa_exclusion,
+                **({"exclusionUntil": self.mfa_exclusion_until} if self.mfa_exclusion_until else {}),
+            },
             "organization": org_id,
             "created": self.created,
         }
+
+
+class Members(list[str]):
+    """A group's member ids in the order added, with a set beside them: membership is asked on every token and
+    userinfo request (``app_groups``), and a group bound to an app may hold every user of a login storm."""
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        super().__init__(ids)
+        self._ids = set(self)
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self._ids
+
+    def append(self, user_id: str) -> None:
+        """Add a member at the end."""
+        super().append(user_id)
+        self._ids.add(user_id)
+
+    def remove(self, user_id: str) -> None:
+        """Remove a member."""
+        super().remove(user_id)
+        self._ids = set(self)
+
+    def extend(self, ids: Iterable[str]) -> None:
+        """Add members at the end."""
+        super().extend(ids)
+        self._ids = set(self)
+
+    def __iadd__(self, ids: Iterable[str]) -> Members:  # type: ignore[override,misc]
+        self.extend(ids)
+        return self
+
+    def insert(self, index: SupportsIndex, user_id: str) -> None:
+        """Add a member at ``index``."""
+        super().insert(index, user_id)
+        self._ids.add(user_id)
+
+    def pop(self, index: SupportsIndex = -1) -> str:
+        """Remove and return the member at ``index``."""
+        user_id = super().pop(index)
+        self._ids = set(self)
+        return user_id
+
+    def clear(self) -> None:
+        """Remove every member."""
+        super().clear()
+        self._ids.clear()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        self._ids = set(self)
+
+    def __delitem__(self, index: Any) -> None:
+        super().__delitem__(index)
+        self._ids = set(self)
 
 
 @dataclass
@@ -64,13 +140,20 @@ class Group:
     """A JumpCloud user group, its members (in the order added) and the apps it is bound to."""
 
     name: str
+    description: str = ""
     id: str = field(default_factory=new_object_id)
-    members: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=Members)
     apps: set[str] = field(default_factory=set)
 
     def to_api(self) -> dict[str, Any]:
         """The v2 ``usergroup`` JSON."""
-        return {"id": self.id, "name": self.name, "type": "user_group", "attributes": None, "description": ""}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "user_group",
+            "attributes": None,
+            "description": self.description,
+        }
 
 
 class Directory:
@@ -116,11 +199,11 @@ class Directory:
         return user
 
     # groups
-    def add_group(self, name: str) -> Group:
+    def add_group(self, name: str, description: str = "") -> Group:
         """A new group; names are unique."""
         if any(g.name == name for g in self.groups.values()):
             raise ApiError(409, f"A user group with name {name!r} already exists")
-        group = Group(name=name)
+        group = Group(name=name, description=description)
         self.groups[group.id] = group
         return group
 

@@ -17,6 +17,7 @@ from mock_idp.web import endpoint, read_form
 
 AUTH_FAILED = "Authentication failed."
 TOTP_INVALID = "Verification code was invalid"
+MFA_REQUIRED = "Multi-factor authentication is required: enrol in the user portal."
 
 
 def _challenge(provider: Provider, challenge_id: str) -> LoginChallenge:
@@ -52,9 +53,13 @@ async def login_page(request: Request, provider: Provider, entry: Entry) -> Resp
             provider.note(entry, user=known)
             return HTMLResponse(pages.password_page(action, challenge.id, email, AUTH_FAILED), status_code=401)
         provider.note(entry, user=user)
-        if user.totp_secret:
+        excluded = user.mfa_excluded(provider.clock.now())
+        if user.totp_secret and not excluded:
             challenge.password_ok_for = user.id
             return HTMLResponse(pages.mfa_page(action, challenge.id))
+        if provider.settings.require_mfa and not excluded:
+            # the organization requires MFA and the user has none enrolled nor an exclusion window
+            return HTMLResponse(pages.password_page(action, challenge.id, email, MFA_REQUIRED), status_code=401)
         return _logged_in(provider, challenge, user, ("pwd",), entry)
     if step == "totp":
         user = provider.directory.users.get(challenge.password_ok_for or "")

@@ -46,6 +46,8 @@ class Provider:
         self.clock = Clock()
         self.faults = FaultRegistry()
         self.journal = Journal()
+        self.control_calls = 0
+        """Control-API calls answered (they are not journaled; ``GET /_mock/stats`` reads this and is not counted)."""
         self.grants = GrantStore()
         self._issued = 0
         for app in settings.apps:
@@ -252,15 +254,17 @@ class Provider:
 
     # login
     def check_password(self, email: str, password: str) -> User | None:
-        """The active user with these credentials."""
+        """The active user with these credentials. With ``lockout_after``, that many wrong passwords in a row lock the
+        account (an admin unlocks it: ``POST /api/systemusers/{id}/unlock``), as JumpCloud does."""
         user = self.directory.user_by_email(email)
-        if (
-            user is None
-            or not user.active
-            or not user.password
-            or not hmac.compare_digest(user.password.encode(), password.encode())
-        ):
+        if user is None or not user.active or not user.password or user.account_locked:
             return None
+        if not hmac.compare_digest(user.password.encode(), password.encode()):
+            user.failed_logins += 1
+            limit = self.settings.lockout_after
+            user.account_locked = bool(limit) and user.failed_logins >= limit
+            return None
+        user.failed_logins = 0
         return user
 
     def open_session(self, user: User, amr: tuple[str, ...]) -> IdpSession:

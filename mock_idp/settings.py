@@ -147,6 +147,13 @@ class MockIdpSettings:
     key_count: int = 3
     apps: tuple[AppSettings, ...] = field(default_factory=lambda: (AppSettings(),))
     users: tuple[SeedUser, ...] = ()
+    require_org_id: bool = False
+    """Admin API calls must carry ``x-org-id: <org_id>`` (a multi-organization administrator's key); a wrong one is
+    refused either way."""
+    require_mfa: bool = False
+    """The organization requires MFA: a user without TOTP logs in only inside an MFA exclusion window."""
+    lockout_after: int = 0
+    """Wrong passwords in a row that lock a user's account until an admin unlocks it (0: never)."""
     tls: bool = False
     """Serve HTTPS (see ``mock_idp.tls``): with a CA made for this run unless ``tls_cert`` and ``tls_key`` are given."""
     tls_mode: TlsMode = "good"
@@ -172,6 +179,8 @@ class MockIdpSettings:
             check_url("issuer", self.issuer.replace("{port}", "1"), http_only=True)
         if not self.admin_key:
             raise SettingsError("admin_key must not be empty")
+        if self.lockout_after < 0:
+            raise SettingsError(f"lockout_after must be 0 (never) or a positive number, not {self.lockout_after}")
         _refuse_twice([(app.client_id, app.client_id) for app in self.apps], "two apps share the client_id {0}")
         _refuse_twice([(app.app_id, app.app_id) for app in self.apps], "two apps share the app_id {0}")
         _refuse_twice(

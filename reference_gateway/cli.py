@@ -19,7 +19,7 @@ import uvicorn
 
 from reference_gateway.errors import ConfigError, IdpError
 from reference_gateway.mutants import MUTANTS, listing
-from reference_gateway.oidc import discovery_url, parse_discovery
+from reference_gateway.oidc import discovery_url, failure_reason, idp_verify, parse_discovery
 from reference_gateway.settings import Settings, load_settings
 from reference_gateway.store import Store
 
@@ -29,6 +29,7 @@ environment (Hoop's):
   API_URL, PORT (8009), IDP_ISSUER, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_AUDIENCE,
   IDP_CUSTOM_SCOPES, IDP_GROUPS_CLAIM (https://app.hoop.dev/groups), ADMIN_USERNAME (admin),
   AUDITOR_USERNAME (auditor), URL_TOKEN_EXCHANGE (force)
+  SSL_CERT_FILE, SSL_CERT_DIR: the CAs that may sign the IdP's certificate (default: the system's)
 environment (the reference gateway's own):
   REFGW_DATABASE     SQLite file (default: in memory)
   REFGW_IDP_TIMEOUT  seconds allowed for each IdP call (default 5)
@@ -49,6 +50,8 @@ VARIABLES = (
     "ADMIN_USERNAME",
     "AUDITOR_USERNAME",
     "URL_TOKEN_EXCHANGE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
     "REFGW_DATABASE",
     "REFGW_IDP_TIMEOUT",
     "REFGW_STATE_TTL",
@@ -140,9 +143,9 @@ def check_idp(settings: Settings) -> None:
     """Fetch the discovery document once; raise ``IdpError`` if the IdP is unusable."""
     url = discovery_url(settings.issuer)
     try:
-        response = httpx.get(url, timeout=settings.idp_timeout, trust_env=False)
+        response = httpx.get(url, timeout=settings.idp_timeout, trust_env=False, verify=idp_verify(settings))
     except httpx.HTTPError as error:
-        raise IdpError(f"cannot reach the identity provider at {url}: {type(error).__name__}") from None
+        raise IdpError(f"cannot reach the identity provider at {url}: {failure_reason(error)}") from None
     if response.status_code != 200:
         raise IdpError(f"the identity provider answered {response.status_code} for {url}")
     try:

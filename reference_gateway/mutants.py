@@ -185,6 +185,24 @@ MUTANTS: dict[str, Mutant] = {
         # load
         _m("single_pending_login", "LOAD-01", "a new login invalidates every pending one"),
         _m("leak_per_login", "LOAD-05", "keeps 32 KB of memory behind for every completed login"),
+        # the IdP over HTTPS
+        _m(
+            "tls_no_verify",
+            "TLS-01 TLS-02",
+            "does not verify the IdP's certificate at all",
+            passes="TLS-03",
+        ),
+        _m(
+            "tls_no_hostname_check",
+            "TLS-02",
+            "verifies the IdP's certificate chain but not that it names the IdP's host",
+            passes="TLS-01 TLS-03",
+        ),
+        _m(
+            "tls_ignore_ca_file",
+            "TLS-03",
+            "does not read SSL_CERT_FILE: trusts only a bundle of public CAs (httpx's certifi default)",
+        ),
     )
 }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -130,6 +132,35 @@ def _token_response(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+@functools.cache
+def _tls_context(*, check_hostname: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context()  # reads SSL_CERT_FILE / SSL_CERT_DIR when set, else the system's CAs
+    context.check_hostname = check_hostname
+    return context
+
+
+def idp_verify(settings: Settings) -> ssl.SSLContext | bool:
+    """How the gateway verifies the IdP's certificate: against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else
+    the system's CAs (OpenSSL's convention, and Go's), the host name checked; one context per process."""
+    if settings.mutant("tls_no_verify"):
+        return False
+    if settings.mutant("tls_ignore_ca_file"):
+        return True  # httpx's own default, certifi's bundle: SSL_CERT_FILE is never read (trust_env=False)
+    return _tls_context(check_hostname=not settings.mutant("tls_no_hostname_check"))
+
+
+def failure_reason(error: httpx.HTTPError) -> str:
+    """Why a call to the IdP failed: the error's type, or the certificate problem when a TLS handshake failed."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its TLS certificate was refused ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed ({cause.reason or type(cause).__name__})"
+        cause = cause.__cause__ or cause.__context__
+    return type(error).__name__
+
+
 def basic_auth_header(client_id: str, client_secret: str) -> str:
     """``client_secret_basic`` credentials, form-encoded first (RFC 6749 2.3.1)."""
     pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
@@ -146,6 +177,7 @@ class IdpClient:
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
             follow_redirects=False,
             trust_env=False,
+            verify=idp_verify(settings),
         )
         self._discovery: Discovery | None = None
         self._discovered_at = 0.0
@@ -171,7 +203,7 @@ class IdpClient:
         except (TimeoutError, httpx.TimeoutException):
             raise IdpError(f"{what} did not answer within {self._settings.idp_timeout:g} s") from None
         except httpx.HTTPError as error:
-            raise IdpError(f"{what} unreachable: {type(error).__name__}") from None
+            raise IdpError(f"{what} unreachable: {failure_reason(error)}") from None
 
     async def discover(self) -> Discovery:
         """Fetch and validate the discovery document now; remember it as the current one."""

@@ -70,6 +70,7 @@ def test_token_revoked_at_the_idp_is_refused(deployment: Deployment) -> None:
         data={"token": token, "token_type_hint": "access_token"},
         trust_env=False,
         timeout=10.0,
+        verify=deployment.idp.tls,
     )
     assert revoked.status_code == 200, f"the IdP did not revoke the token: {revoked.status_code} {revoked.text[:200]}"
     assert userinfo_status(deployment.idp, token) == 401, "the IdP still accepts the token it revoked"
@@ -261,7 +262,7 @@ def test_token_check_cost(deployment: Deployment, figures: Figures) -> None:
         calls = deployment.journal.entries("userinfo", since=since, user=user.email)
         figures.record("userinfo calls per API call", len(calls) / rounds)
     url, bearer = deployment.idp.discovery()["userinfo_endpoint"], {"Authorization": f"Bearer {token}"}
-    with httpx.Client(trust_env=False, timeout=10.0) as idp:
+    with httpx.Client(trust_env=False, timeout=10.0, verify=deployment.idp.tls) as idp:
         idp_times = [timed(lambda: idp.get(url, headers=bearer).raise_for_status()) for _ in range(rounds)]
     api, direct = statistics.median(api_times), statistics.median(idp_times)
     figures.record("API call latency (median)", api * 1000, " ms")

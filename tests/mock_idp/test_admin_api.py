@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from hoop_conformance.launchers.mock import RunningMockIdp
+from hoop_conformance.drivers.http_login import HttpLoginError
+from hoop_conformance.idp.admin import JumpCloudAdmin
+from hoop_conformance.idp.api import IdpApiError
+from hoop_conformance.launchers.mock import RunningMockIdp, start_mock_idp
+from hoop_conformance.users import IdpUser
+from mock_idp.settings import MockIdpSettings
+
+from . import flows
+from .conftest import CallbackServer, RelyingParty
 
 
 @pytest.fixture
@@ -219,10 +228,201 @@ def test_applications_lists_the_oidc_apps(api: httpx.Client, mock_idp: RunningMo
     listed = next(a for a in body["results"] if a["_id"] == app["app_id"])
     assert listed["displayName"] == "Listed App"
     assert listed["ssoUrl"] == "http://127.0.0.1:9/login"
-    assert listed["sso"] == {"type": "oidc"}
+    assert listed["sso"] == {"type": "oidc", "redirectUris": app["redirect_uris"]}
+    assert api.get(f"/applications/{app['app_id']}").json() == listed
+    assert api.get("/applications/0123456789abcdef01234567").status_code == 404
 
 
 def test_unknown_admin_path_is_404_in_jumpclouds_shape(api: httpx.Client) -> None:
     response = api.get("/v2/systems")
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
+
+
+# What a staging run uses: activation, MFA exclusion, unlock, deletion, x-org-id, paging, rate limits
+
+
+ORG_ID = "5f0c1a2b3c4d5e6f7a8b9c0d"
+
+
+@pytest.fixture(scope="module")
+def org(pytestconfig: pytest.Config) -> Iterator[RunningMockIdp]:
+    """A mock standing for a strict organization: x-org-id required, MFA required, 3 wrong passwords lock."""
+    settings = MockIdpSettings(users=(), org_id=ORG_ID, require_org_id=True, require_mfa=True, lockout_after=3)
+    with start_mock_idp(settings, log_dir=pytestconfig.getoption("server_logs")) as running:
+        yield running
+
+
+@pytest.fixture
+def org_admin(org: RunningMockIdp) -> Iterator[JumpCloudAdmin]:
+    with JumpCloudAdmin(f"{org.base_url}/api", org.admin_key, org_id=ORG_ID) as admin:
+        yield admin
+
+
+@pytest.fixture
+def org_rp(org: RunningMockIdp, callback_server: CallbackServer) -> Iterator[RelyingParty]:
+    app = org.control.create_app(redirect_uris=[callback_server.url])
+    yield RelyingParty(idp=org, app=app, redirect_uri=callback_server.url)
+    org.control.reset()
+
+
+def org_user(admin: JumpCloudAdmin, rp: RelyingParty, **fields: Any) -> IdpUser:
+    """A user of ``rp``'s app at the strict organization (created with ``fields``)."""
+    tag = uuid.uuid4().hex[:10]
+    created = admin.create_user(f"staged-{tag}@example.test", password="Pa55-word!x", **fields)
+    admin.add_member(admin.bound_group(f"users-{tag}", rp.app["app_id"]), created["_id"])
+    return IdpUser(created["_id"], created["email"], created["password"], "Test", "User", (f"users-{tag}",))
+
+
+def logs_in(rp: RelyingParty, user: IdpUser) -> bool:
+    """Whether ``user`` gets a code for ``rp`` (the login page refusing is False)."""
+    try:
+        return "code" in flows.login(rp, user)
+    except HttpLoginError:
+        return False
+
+
+def in_an_hour() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def test_x_org_id_is_checked(org: RunningMockIdp, mock_idp: RunningMockIdp) -> None:
+    key = {"x-api-key": org.admin_key}
+    assert httpx.get(f"{org.base_url}/api/systemusers", headers=key).status_code == 400
+    wrong = httpx.get(f"{org.base_url}/api/systemusers", headers={**key, "x-org-id": "0" * 24})
+    assert wrong.status_code == 401 and wrong.json()["message"].startswith("Unauthorized: ")
+    assert httpx.get(f"{org.base_url}/api/systemusers", headers={**key, "x-org-id": ORG_ID}).status_code == 200
+    # a mock not told to require one: a wrong organization is still refused, none at all is fine
+    plain = {"x-api-key": mock_idp.admin_key}
+    assert httpx.get(f"{mock_idp.base_url}/api/systemusers", headers=plain).status_code == 200
+    assert httpx.get(f"{mock_idp.base_url}/api/systemusers", headers={**plain, "x-org-id": ORG_ID}).status_code == 401
+
+
+def test_a_staged_user_logs_in_once_activated(org_admin: JumpCloudAdmin, org_rp: RelyingParty) -> None:
+    user = org_user(org_admin, org_rp, state="STAGED", mfa={"exclusion": True, "exclusionUntil": in_an_hour()})
+    shown = org_admin.get_user(user.id)
+    assert (shown["state"], shown["activated"]) == ("STAGED", False)
+    assert not logs_in(org_rp, user)
+    org_admin.activate_user(user.id)
+    assert org_admin.get_user(user.id)["state"] == "ACTIVATED"
+    assert logs_in(org_rp, user)
+
+
+def test_mfa_exclusion_window(org_admin: JumpCloudAdmin, org_rp: RelyingParty, org: RunningMockIdp) -> None:
+    user = org_user(org_admin, org_rp)
+    assert not logs_in(org_rp, user), "the organization requires MFA: a user without TOTP nor exclusion logged in"
+    org_admin.exclude_from_mfa(user.id, datetime.now(UTC) + timedelta(hours=1))
+    mfa = org_admin.get_user(user.id)["mfa"]
+    assert mfa["exclusion"] is True and mfa["exclusionUntil"].endswith("Z")
+    assert logs_in(org_rp, user)
+    org.control.advance_clock(2 * 3600)  # the window has ended
+    assert not logs_in(org_rp, user)
+
+
+def test_reset_mfa_drops_the_totp_key_and_opens_a_window(
+    org_admin: JumpCloudAdmin, org_rp: RelyingParty, org: RunningMockIdp
+) -> None:
+    user = org_user(org_admin, org_rp)
+    org.control.enroll_totp(user.id)
+    assert org_admin.get_user(user.id)["totp_enabled"] is True
+    body = {"exclusion": True, "exclusionUntil": in_an_hour()}
+    org_admin._call("POST", f"/systemusers/{user.id}/resetmfa", json=body)
+    shown = org_admin.get_user(user.id)
+    assert shown["totp_enabled"] is False and shown["mfa"]["exclusion"] is True
+    assert logs_in(org_rp, user)  # no TOTP step: e-mail, then password
+
+
+BAD_MFA = (
+    {"exclusion": "yes"},
+    {"exclusion": True, "exclusionUntil": "tomorrow"},
+    {"exclusion": True, "exclusionUntil": "2030-01-01T00:00:00"},  # no time zone
+    ["exclusion"],
+)
+
+
+@pytest.mark.parametrize("mfa", BAD_MFA)
+def test_bad_mfa_settings_are_400(org_admin: JumpCloudAdmin, org_rp: RelyingParty, mfa: Any) -> None:
+    user = org_user(org_admin, org_rp)
+    with pytest.raises(IdpApiError) as refused:
+        org_admin.update_user(user.id, mfa=mfa)
+    assert refused.value.status == 400
+
+
+def test_wrong_passwords_lock_until_unlocked(org_admin: JumpCloudAdmin, org_rp: RelyingParty) -> None:
+    user = org_user(org_admin, org_rp, mfa={"exclusion": True, "exclusionUntil": in_an_hour()})
+    wrong = IdpUser(user.id, user.email, "not-the-password", "Test", "User", user.groups)
+    for _ in range(3):
+        assert not logs_in(org_rp, wrong)
+    assert org_admin.get_user(user.id)["account_locked"] is True
+    assert not logs_in(org_rp, user), "a locked account logged in with the right password"
+    org_admin.unlock_user(user.id)
+    assert org_admin.get_user(user.id)["account_locked"] is False
+    assert logs_in(org_rp, user)
+
+
+def test_a_deleted_user_is_gone_from_its_groups_and_cannot_log_in(
+    org_admin: JumpCloudAdmin, org_rp: RelyingParty
+) -> None:
+    user = org_user(org_admin, org_rp, mfa={"exclusion": True, "exclusionUntil": in_an_hour()})
+    group = org_admin.find_group(user.groups[0])
+    assert group is not None and org_admin.list_members(group["id"]) == [user.id]
+    org_admin.delete_user(user.id)
+    assert org_admin.find_user(user.email) is None and org_admin.list_members(group["id"]) == []
+    assert not logs_in(org_rp, user)
+
+
+def test_paging_with_sort_walks_every_object_once(org_admin: JumpCloudAdmin, org_rp: RelyingParty) -> None:
+    made = {org_user(org_admin, org_rp).id for _ in range(5)}
+    ids = [user["_id"] for user in org_admin.users()]
+    assert len(ids) == len(set(ids)) and made <= set(ids)
+    pages = [
+        org_admin._call("GET", "/systemusers", params={"limit": 2, "skip": skip, "sort": "_id"})["results"]
+        for skip in range(0, len(ids), 2)
+    ]
+    assert [user["_id"] for page in pages for user in page] == sorted(ids)
+    backwards = org_admin._call("GET", "/systemusers", params={"limit": 1000, "sort": "-_id"})["results"]
+    assert [user["_id"] for user in backwards] == sorted(ids, reverse=True)
+    names = [group["name"] for group in org_admin.groups()]
+    assert names == sorted(names) and len(names) == len(set(names))
+    with pytest.raises(IdpApiError) as refused:
+        org_admin._call("GET", "/v2/usergroups", params={"sort": "password"})
+    assert refused.value.status == 400
+
+
+def test_group_description_is_kept(org_admin: JumpCloudAdmin) -> None:
+    group = org_admin.create_group(f"described-{uuid.uuid4().hex[:8]}", description="made by run X")
+    assert org_admin._call("GET", f"/v2/usergroups/{group['id']}")["description"] == "made by run X"
+
+
+def test_rate_limit_fault_answers_429_with_retry_after(org: RunningMockIdp) -> None:
+    headers = {"x-api-key": org.admin_key, "x-org-id": ORG_ID}
+    fault = org.control.add_fault("respond", endpoint="admin", status=429, times=2,
+                                  headers={"Retry-After": "1"}, body='{"message":"Too Many Requests"}')  # fmt: skip
+    try:
+        for _ in range(2):
+            limited = httpx.get(f"{org.base_url}/api/systemusers", headers=headers)
+            assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+            assert limited.json() == {"message": "Too Many Requests"}
+        assert httpx.get(f"{org.base_url}/api/systemusers", headers=headers).status_code == 200
+    finally:
+        org.control.clear_faults()
+    assert next((f for f in org.control.faults() if f["id"] == fault), None) is None
+
+
+def test_the_admin_client_waits_out_429s(org: RunningMockIdp, org_admin: JumpCloudAdmin) -> None:
+    org.control.add_fault("respond", endpoint="admin", status=429, times=2, headers={"Retry-After": "0"})
+    try:
+        assert org_admin.find_user("nobody@example.test") is None  # answered, after two 429s
+    finally:
+        org.control.clear_faults()
+    assert org_admin.rate_limits.retried == 2
+
+
+def test_control_calls_are_counted(own_idp: RunningMockIdp) -> None:
+    stats = f"{own_idp.base_url}/_mock/stats"
+    key = {"x-api-key": own_idp.admin_key}
+    before = httpx.get(stats, headers=key).json()["control_calls"]
+    own_idp.control.info()
+    own_idp.admin.find_user("nobody@example.test")  # the admin API is not the control API
+    assert httpx.get(stats, headers=key).json()["control_calls"] == before + 1
+    assert httpx.get(stats).status_code == 401

@@ -88,5 +88,5 @@ def test_a_browser_test_without_chromium_fails_with_one_clear_line(tmp_path: Pat
         timeout=120,
     )
     assert result.returncode == 1, result.stdout
-    assert "is not a file. No usable Chromium was found. Install one of" in result.stdout
+    assert "is not a file. No usable Chromium was found. Install one: `hoop-conformance" in result.stdout
     assert "Traceback" not in result.stdout

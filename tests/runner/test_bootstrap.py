@@ -140,5 +140,5 @@ def test_as_a_normal_user_it_says_in_one_line_what_to_install(machine: FakeMachi
 def test_an_unknown_command_shows_the_usage(machine: FakeMachine, args: list[str]) -> None:
     result = machine.run(*args)
     assert result.returncode == 2
-    assert result.stderr.startswith("usage: ./run {conformance|tests|mutation|soak|mock|bench|lint}")
+    assert result.stderr.startswith("usage: ./run {conformance|tests|mutation|integration|soak|mock|bench|lint|load}")
     assert machine.calls() == [], "nothing is set up for a usage error"

@@ -139,6 +139,17 @@ def pytest_usage(*args: str) -> subprocess.CompletedProcess[str]:
         (["--gateway-url", "http://x", "--gateway-cmd", "true"], "exclude each other"),
         (["--checks", "CB-99"], "unknown check id or area CB-99"),
         (["--time-budget", "0"], "must be positive"),
+        (["--idp-ca-file", "/etc/hostname"], "give its issuer with --idp-issuer"),
+        (["--idp-issuer", "http://127.0.0.1:9/", "--idp-admin-key", "k", "--idp-ca-file", "x.pem"], "is not https"),
+        (
+            ["--idp-issuer", "https://127.0.0.1:9/", "--idp-admin-key", "k", "--idp-ca-file", "/nowhere.pem"],
+            "cannot load",
+        ),
+        (["--idp-issuer", "https://127.0.0.1:9/", "--idp-admin-key", "k", "--idp-tls"], "a running mock"),
+        (["--hoop-bin", "/nowhere/hoop"], "--hoop-bin /nowhere/hoop: not an executable file"),
+        (["--hoop-bin", "/bin/true", "--gateway-cmd", "true"], "exclude each other"),
+        (["--static-ui", "/tmp"], "go with --hoop-bin"),
+        (["--hoop-bin", "/bin/true", "--hoop-database-url", "mysql://u:p@h/db"], "must be a postgres://"),
     ],
 )
 def test_bad_options_are_one_line_and_status_4(args: list[str], message: str) -> None:

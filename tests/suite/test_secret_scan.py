@@ -4,7 +4,9 @@ The run is against the reference gateway with mutants that make callback, sessio
 the reports hold evidence (journal, answers, gateway log, screenshots, Playwright traces). Every secret the suite
 announced (``pytest_hoop_secret_seen``) is on the canary list (``tests.canary``); none may be found in any file under
 the reports folder (JUnit XML and pytest-playwright's artifacts included, as ``./run conformance`` puts them
-there), nor in any member of a zip archive there, as text or URL-encoded.
+there), nor in any member of a zip archive there, as text or URL-encoded, nor in the run's output. The same holds of
+a staging run (``--idp jumpcloud`` against a mock standing for an organization), whose admin API key and client
+secret come from the environment.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import pytest
+
 from hoop_conformance.assertions import redact_text
 from tests.canary import CANARY_FILE, read
 
-from .runs import run_suite
+from ..staging.org import organization
+from .runs import SuiteRun, run_suite
 
 MUTANTS = "ignore_stored_redirect,skip_state_check,token_in_url"
 CHECKS = "CB-01,CB-02,CB-04,CB-05,CB-30,SESS-01,SESS-02,SESS-03,TOKEN-01,TOKEN-08"
@@ -50,7 +55,8 @@ def _leaks(data: bytes, needles: list[tuple[str, bytes]]) -> set[str]:
     return kinds | ({"token-shaped string"} if TOKEN_SHAPES.search(data) else set())
 
 
-def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
+def _failing_run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[SuiteRun, Path, Path]:
+    """A run with the mutants, the canary plugin and browser artifacts kept on failure; its reports and canary file."""
     canary = tmp_path / "canary.jsonl"
     reports = tmp_path / "reports"
     run = run_suite(
@@ -58,16 +64,21 @@ def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
         "--checks", CHECKS, "-p", "tests.canary",
         "--screenshot", "only-on-failure",
         "--tracing", "retain-on-failure",
-        env={"REFGW_MUTANT": MUTANTS, CANARY_FILE: str(canary)},
+        *args,
+        env={"REFGW_MUTANT": MUTANTS, CANARY_FILE: str(canary), **(env or {})},
         junit=reports / "junit.xml",
         output=reports / "artifacts",
         reports=reports,
     )  # fmt: skip
     assert run.failing(), f"the mutants {MUTANTS} made no check fail:\n{redact_text(run.output)}"
     assert (reports / "conformance.json").is_file(), redact_text(run.output)
+    return run, reports, canary
 
+
+def _assert_no_secret(run: SuiteRun, reports: Path, canary: Path, required: tuple[str, ...]) -> None:
+    """Every secret the run announced, of every ``required`` kind, is absent from its reports and its output."""
     secrets = read(canary)
-    missing = [kind for kind in REQUIRED_KINDS if not secrets.get(kind)]
+    missing = [kind for kind in required if not secrets.get(kind)]
     assert not missing, f"the canary list has no {missing} (it has {sorted(secrets)}): the scan would prove little"
 
     files = sorted(path for path in reports.rglob("*") if path.is_file())
@@ -83,6 +94,19 @@ def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
             for where, data in _contents(str(path.relative_to(reports)), path.read_bytes())
             for kind in _leaks(data, needles)
         }
+        | {(kind, "the run's output") for kind in _leaks(run.output.encode(), needles)}
     )
     shown = "\n".join(f"  a {kind} in {where}" for kind, where in found)  # where, never the secret itself
     assert not found, f"secrets reached the reports ({len(files)} files scanned):\n{shown}"
+
+
+def test_no_secret_reaches_the_reports(tmp_path: Path) -> None:
+    _assert_no_secret(*_failing_run(tmp_path), required=REQUIRED_KINDS)
+
+
+def test_no_secret_reaches_the_reports_of_a_staging_run(tmp_path: Path, pytestconfig: pytest.Config) -> None:
+    # staging mode: the API key and the client secret come from the environment, users' passwords are generated
+    with organization(pytestconfig.getoption("server_logs")) as org:
+        run, reports, canary = _failing_run(tmp_path, *org.args("-n", "1"), env=org.env)
+        assert org.leftovers() == []
+    _assert_no_secret(run, reports, canary, required=(*REQUIRED_KINDS, "admin_key"))
