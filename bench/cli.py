@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.capacity import capacity_rows
 from bench.load import Endpoint, ResponseError, Run, drive
 from bench.providers import REDIRECT_URI, Target, mock_jumpcloud, oidc_provider_mock
 from bench.startup import startup_rows, timed_starts
@@ -63,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--server-logs", type=Path, help="keep the providers' logs in this directory")
     cli.add_argument(
         "--browser-logins", type=int, default=10, help="timed browser logins through the gateway (default %(default)s)"
+    )
+    cli.add_argument(
+        "--no-capacity", action="store_true", help="skip the capacity of the reference gateway and the mock (Locust)"
     )
     cli.add_argument("--no-suite", action="store_true", help="skip timing the conformance suite and the mutation job")
     cli.add_argument(
@@ -250,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in startup_rows(*starts):
         print(line)
+    if not args.no_capacity:
+        print()
+        for line in capacity_rows():
+            print(line, flush=True)
     if not args.no_suite:
         for line in suite_rows(args.browser_logins, mutation=not args.no_mutation, soak_runs=args.soak_runs):
             print(line, flush=True)
