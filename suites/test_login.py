@@ -218,7 +218,7 @@ def test_custom_scopes_are_requested(deployment: Deployment) -> None:
 def test_portal_tile_signs_the_user_in(page: Page, deployment: Deployment, time_budget: float) -> None:
     user = deployment.make_user()
     tile_url = str(deployment.app["login_url"])
-    portal_url = deployment.idp.issuer.rstrip("/") + "/userconsole"
+    portal_url = deployment.idp.portal_url
     page.goto(portal_url)
     log_in(page, user.email, user.password, user.totp_secret)
     tile = page.locator(f'a[href="{tile_url}"]').first
