@@ -177,3 +177,13 @@ def test_without_javascript_every_row_shows(tmp_path: Path, browser: Browser) ->
         expect(page.locator("#filters")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_the_page_links_what_the_last_load_run_left(tmp_path: Path) -> None:
+    assert "Capacity (./run load)" not in render_html(document(), tmp_path), "no load run, no section"
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "summary.txt").write_text("gateway: 1.0 logins/s\n")
+    (tmp_path / "load" / "capacity.png").write_bytes(b"")
+    html = render_html(document(), tmp_path)
+    assert '<a href="load/summary.txt">' in html and '<a href="load/capacity.png">' in html
+    assert 'href="load/capacity.md"' not in html, "only what exists is linked"
