@@ -25,6 +25,8 @@ from tests.launchers.conftest import DATA_DIRECTORY, LAUNCHER, Launch, launcher_
 from tests.processes import descendants, still_running, wait_all_gone
 from tests.suite.runs import REPO_ROOT
 
+pytestmark = pytest.mark.integration
+
 
 def databases(server: Database) -> set[str]:
     """The names of the databases on ``server``."""

@@ -25,6 +25,8 @@ from hoop_conformance.launchers.postgres import (
 )
 from tests.launchers.conftest import STANDIN
 
+pytestmark = pytest.mark.integration
+
 PROGRAMS = ("initdb", "postgres", "psql")
 
 
