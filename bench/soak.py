@@ -2,8 +2,10 @@
 table of every unexpected result with its run and seed (empty when the gate never cried wolf).
 
 Each run is a child ``pytest suites -n 2 -p randomly --randomly-seed SEED`` against the bundled reference gateway
-and mock, writing its reports to a scratch folder; a result is unexpected when ``conformance.json`` says so. A run
-is repeated exactly with ``./run conformance -p randomly --randomly-seed SEED``.
+and mock, writing its reports to a scratch folder; a result is unexpected when ``conformance.json`` says so. The
+reports of a run with an unexpected result are kept (``--keep``, default ``reports/soak/run-N-seed-SEED``): their
+messages, evidence and gateway logs are what finds the cause. A run is repeated with ``./run conformance -p randomly
+--randomly-seed SEED`` (the same order; which worker runs what still depends on timing).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+KEEP = Path("reports/soak")
+"""Where the reports of runs with an unexpected result are kept (relative to where ``./run soak`` runs)."""
 RUN_TIMEOUT = 1200
 """Seconds one run of the suite may take before it counts as a hang."""
 HOG = "while True:\n    pass\n"
@@ -47,6 +52,8 @@ class SoakRun:
     returncode: int = 0
     seconds: float = 0.0
     unexpected: list[Unexpected] = field(default_factory=list)
+    kept: Path | None = None
+    """Where its reports were kept (a run with an unexpected result)."""
 
     @property
     def clean(self) -> bool:
@@ -67,8 +74,9 @@ def unexpected_results(report: Path, run: int, seed: int) -> list[Unexpected]:
     ]
 
 
-def run_once(number: int, seed: int, pytest_args: Sequence[str]) -> SoakRun:
-    """The suite once, in the order ``seed`` gives, on two workers."""
+def run_once(number: int, seed: int, pytest_args: Sequence[str], keep: Path) -> SoakRun:
+    """The suite once, in the order ``seed`` gives, on two workers; its reports copied under ``keep`` when it had an
+    unexpected result."""
     result = SoakRun(number, seed)
     with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
         reports = Path(scratch) / "reports"
@@ -87,10 +95,24 @@ def run_once(number: int, seed: int, pytest_args: Sequence[str]) -> SoakRun:
         result.seconds = time.monotonic() - began
         result.returncode = done.returncode
         result.unexpected += unexpected_results(reports / "conformance.json", number, seed)
-    if result.returncode != 0 and not result.unexpected:
-        last = (done.stdout.strip().splitlines() or [""])[-1]
-        result.unexpected.append(Unexpected(number, seed, "-", f"EXIT {result.returncode}", last))
+        if result.returncode != 0 and not result.unexpected:
+            last = (done.stdout.strip().splitlines() or [""])[-1]
+            result.unexpected.append(Unexpected(number, seed, "-", f"EXIT {result.returncode}", last))
+        if result.unexpected:
+            result.kept = keep_reports(Path(scratch), keep / f"run-{number}-seed-{seed}", done.stdout)
     return result
+
+
+def keep_reports(scratch: Path, place: Path, output: str) -> Path:
+    """Copy a run's reports and artifacts, and its output (``output.txt``), to ``place``; ``place``."""
+    if place.exists():
+        shutil.rmtree(place)
+    place.mkdir(parents=True)
+    for name in ("reports", "artifacts"):
+        if (scratch / name).is_dir():
+            shutil.copytree(scratch / name, place / name)
+    (place / "output.txt").write_text(output)
+    return place
 
 
 @contextmanager
@@ -107,14 +129,16 @@ def cpu_hog(enabled: bool) -> Iterator[None]:
         hog.wait(timeout=10)
 
 
-def soak(runs: int, *, hog: bool, pytest_args: Sequence[str] = (), seed: int | None = None) -> list[SoakRun]:
+def soak(
+    runs: int, *, hog: bool, pytest_args: Sequence[str] = (), seed: int | None = None, keep: Path = KEEP
+) -> list[SoakRun]:
     """``runs`` runs of the suite, each in a random order of its own (seeds drawn from ``seed`` when given)."""
     seeds = random.Random(seed)
     done = []
     with cpu_hog(hog):
         for number in range(1, runs + 1):
-            result = run_once(number, seeds.randrange(1, 2**31), pytest_args)
-            state = "clean" if result.clean else f"{len(result.unexpected)} unexpected"
+            result = run_once(number, seeds.randrange(1, 2**31), pytest_args, keep)
+            state = "clean" if result.clean else f"{len(result.unexpected)} unexpected, reports kept in {result.kept}"
             print(f"soak: run {number}/{runs} seed {result.seed}: {state} ({result.seconds:.0f} s)", flush=True)
             done.append(result)
     return done
@@ -142,6 +166,9 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("runs", nargs="?", type=int, default=20, help="how many runs (default %(default)s)")
     cli.add_argument("--hog", action="store_true", help="keep one core busy meanwhile, as a noisy CI machine would")
     cli.add_argument("--seed", type=int, help="draw the runs' order seeds from this seed (repeat a soak)")
+    cli.add_argument(
+        "--keep", type=Path, default=KEEP, help="where a run with an unexpected result keeps its reports (%(default)s)"
+    )
     cli.epilog = "Any other argument goes to every run's pytest (e.g. --checks CB,TOKEN, or --time-budget 20)."
     return cli
 
@@ -151,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options, extra = parser().parse_known_args(argv)
     if options.runs < 1:
         parser().error("runs must be at least 1")
-    results = soak(options.runs, hog=options.hog, pytest_args=[a for a in extra if a != "--"], seed=options.seed)
+    extra = [a for a in extra if a != "--"]
+    results = soak(options.runs, hog=options.hog, pytest_args=extra, seed=options.seed, keep=options.keep)
     clean = sum(r.clean for r in results)
     hog = " beside a CPU hog" if options.hog else ""
     print(
